@@ -1,0 +1,135 @@
+/**
+ * The schema of `auditor.yaml`. Field names are a contract with the municipalities' config files:
+ * rename nothing, only add.
+ */
+import { z } from 'zod';
+import { IANAZone } from 'luxon';
+
+const httpUrl = z
+  .string()
+  .refine((value) => /^https?:\/\/[^/\s]+/.test(value) && URL.canParse(value), 'must be an http(s) URL');
+
+const envName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the name of an environment variable (A-Z, 0-9, _)');
+
+/** S3 bucket naming rules (the subset that matters for config typos). */
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (3-63 of a-z 0-9 . _ -)');
+
+const timezone = z.string().refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone');
+
+export const contractSchema = z
+  .object({
+    edgeRetentionHours: z.number().positive().default(48),
+    vendorRetentionDays: z.number().positive().default(28),
+    transferDeadlineHours: z.number().positive().default(48),
+    graceMinutes: z.number().min(0).default(0),
+    timezone: timezone.default('Europe/Amsterdam'),
+    clockSkewToleranceMinutes: z.number().min(0).default(5),
+  })
+  .strict();
+
+const scheduleSchema = z
+  .object({
+    cron: z.string().min(1).optional(),
+    every: z
+      .string()
+      .regex(/^\d+\s*(s|m|h|d)$/, 'must be a duration like 30m, 1h or 1d')
+      .optional(),
+  })
+  .strict()
+  .refine((s) => (s.cron === undefined) !== (s.every === undefined), 'set exactly one of cron or every');
+
+const violationSignalSchema = z
+  .object({
+    metadata: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'must be a lower-case user-metadata name without x-amz-meta-')
+      .optional(),
+    exif: z
+      .string()
+      .regex(/^[A-Za-z]+(\.[A-Za-z0-9_]+)?$/, 'must be an EXIF tag, optionally .jsonField')
+      .optional(),
+  })
+  .strict();
+
+export const sourceSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes'),
+    role: z.enum(['edge', 'vendor']),
+    endpoint: httpUrl,
+    region: z.string().min(1).default('us-east-1'),
+    accessKeyEnv: envName,
+    secretKeyEnv: envName,
+    buckets: z.array(bucketName).min(1, 'must declare at least one bucket'),
+    concurrency: z.number().int().min(1).max(256).default(8),
+    requestsPerSecond: z.number().positive().optional(),
+    violationSignal: violationSignalSchema.optional(),
+    register: z.string().min(1).optional(),
+    schedule: scheduleSchema.optional(),
+    /** Objects per shard when a bucket is split among workers. */
+    shardSize: z.number().int().min(100).default(5000),
+  })
+  .strict();
+
+const tokenSchema = z
+  .object({
+    name: z.string().min(1),
+    role: z.enum(['admin', 'officer', 'viewer']),
+    sha256: z.string().regex(/^[a-f0-9]{64}$/, 'must be the lower-case hex SHA-256 of the token'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    contract: contractSchema.default(contractSchema.parse({})),
+    sources: z.array(sourceSchema).min(1, 'must list at least one source'),
+    scan: z
+      .object({
+        headBytes: z.number().int().min(4096).default(65536),
+        maxHeadBytes: z.number().int().min(65536).default(1048576),
+        listPageSize: z.number().int().min(1).max(1000).default(1000),
+        /** Perceptual-hash distance (of 64 bits) at or under which two images are the same picture. */
+        copyMaxDistance: z.number().int().min(0).max(32).default(10),
+      })
+      .strict()
+      .default({ headBytes: 65536, maxHeadBytes: 1048576, listPageSize: 1000, copyMaxDistance: 10 }),
+    privacy: z
+      .object({ plateHashKeyEnv: envName.optional() })
+      .strict()
+      .default({}),
+    redis: z
+      .object({ url: z.string().default('redis://127.0.0.1:6379'), prefix: z.string().default('anpr') })
+      .strict()
+      .default({ url: 'redis://127.0.0.1:6379', prefix: 'anpr' }),
+    database: z
+      .object({ urlEnv: envName.default('DATABASE_URL'), dataDir: z.string().default('data/pglite') })
+      .strict()
+      .default({ urlEnv: 'DATABASE_URL', dataDir: 'data/pglite' }),
+    api: z
+      .object({
+        port: z.number().int().min(0).max(65535).default(8080),
+        host: z.string().default('127.0.0.1'),
+        tokens: z.array(tokenSchema).default([]),
+        allowedNetworks: z.array(z.string()).default([]),
+        rateLimitPerMinute: z.number().int().min(1).default(600),
+      })
+      .strict()
+      .default({ port: 8080, host: '127.0.0.1', tokens: [], allowedNetworks: [], rateLimitPerMinute: 600 }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.sources.forEach((source, index) => {
+      if (seen.has(source.id)) {
+        ctx.addIssue({ code: 'custom', path: ['sources', index, 'id'], message: `duplicate source id "${source.id}"` });
+      }
+      seen.add(source.id);
+    });
+  });
+
+/** The config file as written, after defaults. */
+export type ConfigFile = z.infer<typeof configSchema>;
+export type SourceConfigFile = z.infer<typeof sourceSchema>;

@@ -1,0 +1,76 @@
+/**
+ * What a rule is: metadata plus a pure verdict function. Rules import nothing that does I/O.
+ */
+import type { FindingDraft, ObjectSnapshot, RuleContext, Severity } from '../model.js';
+
+/** A rule's metadata, kept next to its code in `<id>.meta.json`. */
+export interface RuleMeta {
+  id: string;
+  title: string;
+  severity: Severity;
+  /** `object`: judged per object snapshot; `bucket`: judged per bucket observation. */
+  scope: 'object' | 'bucket';
+  description: string;
+  risk: string;
+  remediation: string;
+  /** The contract clause (and BIO control) this rule enforces. */
+  clause: string;
+}
+
+/** What discovery and the bucket scan learned about one bucket, judged by bucket rules. */
+export interface BucketObservation {
+  source: string;
+  bucket: string;
+  declared: boolean;
+  /** Whether the bucket name marks a non-production environment (test, acc, backup...). */
+  testLike: boolean;
+  /** The words of the name that made it test-like. */
+  testWords: string[];
+  /** Images evaluated in the bucket in this scan; null before the bucket was scanned. */
+  imageCount: number | null;
+  /** Unsigned probes: the exact request and the status the server answered. */
+  anonymousProbes: AnonymousProbe[];
+  /** The bucket's lifecycle configuration, as far as the server told. */
+  lifecycle: LifecycleObservation;
+}
+
+export interface AnonymousProbe {
+  /** `GET /bucket?list-type=2&max-keys=1` or `GET /bucket/key (Range: bytes=0-15)`. */
+  request: string;
+  status: number;
+  /** True when the server served data without credentials. */
+  allowed: boolean;
+}
+
+export type LifecycleObservation =
+  | { supported: false; note: string }
+  | { supported: true; expirationDays: number[] };
+
+/** A rule judged once per object. */
+export interface ObjectRule {
+  meta: RuleMeta & { scope: 'object' };
+  evaluate(snapshot: ObjectSnapshot, ctx: RuleContext): FindingDraft[];
+}
+
+/** A rule judged once per bucket. */
+export interface BucketRule {
+  meta: RuleMeta & { scope: 'bucket' };
+  evaluate(bucket: BucketObservation, ctx: RuleContext): FindingDraft[];
+}
+
+export type Rule = ObjectRule | BucketRule;
+
+/** Builds a draft with the rule's own id and severity, so a rule cannot misname itself. */
+export function draft(
+  meta: RuleMeta,
+  threshold: string,
+  reason: string,
+  details?: Record<string, unknown>,
+): FindingDraft {
+  return { rule: meta.id, severity: meta.severity, threshold, reason, ...(details ? { details } : {}) };
+}
+
+/** Age in hours between two instants, rounded to 0.01 h for evidence. */
+export function hoursBetween(from: Date, to: Date): number {
+  return Math.round(((to.getTime() - from.getTime()) / 3_600_000) * 100) / 100;
+}

@@ -68,6 +68,11 @@ export const sourceSchema = z
     requestsPerSecond: z.number().positive().optional(),
     violationSignal: violationSignalSchema.optional(),
     register: z.string().min(1).optional(),
+    /** The EXIF text tag (optionally `.jsonField`) holding the plate, hashed for register matching. */
+    plateTag: z
+      .string()
+      .regex(/^[A-Za-z]+(\.[A-Za-z0-9_]+)?$/, 'must be an EXIF tag, optionally .jsonField')
+      .default('ImageDescription.plate'),
     schedule: scheduleSchema.optional(),
     /** Objects per shard when a bucket is split among workers. */
     shardSize: z.number().int().min(100).default(5000),

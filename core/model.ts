@@ -155,6 +155,8 @@ export interface Finding {
 export interface BucketProgress {
   source: string;
   bucket: string;
+  /** Key-range shard of the bucket (0 when the bucket is scanned whole). */
+  shard?: number;
   listed: number;
   evaluated: number;
   /** Objects whose head was read (GET) in this scan; the rest came from the object store. */

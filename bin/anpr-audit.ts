@@ -1,0 +1,128 @@
+/**
+ * The `anpr-audit` command line. Thin: parses arguments, loads the config once (exit 2 on any
+ * problem, before anything starts), and hands over to a command.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../config/load.js';
+import { createLogger } from '../core/log.js';
+import { openRuntime } from '../core/runtime.js';
+import { EXIT, printOutcome, progressReporter, runScan } from './commands/scan.command.js';
+import { startScanWorkers } from '../workers/scan-workers.js';
+
+const USAGE = `Usage:
+  anpr-audit scan   [--config FILE] [--source ID]... [--json] [--now ISO-8601]
+  anpr-audit worker [--config FILE] [--concurrency N]
+
+Exit codes of scan: 0 complete, no findings; 1 complete with findings; 2 usage or config error;
+3 incomplete (something could not be read: never reported as compliant).`;
+
+class UsageError extends Error {}
+
+function loadOrExit(path: string | undefined): Config {
+  try {
+    return loadConfig(path);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`config error: ${problem}\n`);
+      process.exit(EXIT.usage);
+    }
+    throw error;
+  }
+}
+
+function parseNow(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  // An offset or Z is required: a clock without a zone is exactly the ambiguity this tool exists to avoid.
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new UsageError(`--now: must be an ISO-8601 instant with Z or an offset, e.g. 2026-11-20T12:00:00Z (got "${value}")`);
+  }
+  return new Date(value);
+}
+
+async function scanCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string' },
+      source: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+      now: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const now = parseNow(values.now);
+  const config = loadOrExit(values.config);
+  const known = config.sources.map((s) => s.id);
+  const sources = values.source ?? known;
+  const unknown = sources.filter((s) => !known.includes(s));
+  if (unknown.length > 0) throw new UsageError(`--source: unknown source ${unknown.join(', ')} (configured: ${known.join(', ')})`);
+
+  const runtime = await openRuntime(config);
+  const progress = progressReporter(process.stderr);
+  try {
+    const outcome = await runScan(runtime, { sources, now, onProgress: (scan) => progress.update(scan) });
+    progress.stop();
+    printOutcome(outcome, values.json, process.stdout);
+    return outcome.exitCode;
+  } finally {
+    progress.stop();
+    await runtime.close();
+  }
+}
+
+async function workerCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string' }, concurrency: { type: 'string', default: '4' } },
+    strict: true,
+  });
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency: must be a positive integer');
+  const config = loadOrExit(values.config);
+  const logger = createLogger();
+  const runtime = await openRuntime(config);
+  const workers = await startScanWorkers(runtime, { concurrency, logger });
+  logger.info({ concurrency, prefix: runtime.queueSettings.prefix, store: runtime.store.kind }, 'scan worker started');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'stopping: finishing in-flight jobs');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await workers.close();
+  await runtime.close();
+  return 0;
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { scan: scanCommand, worker: workerCommand };
+
+/** Runs the CLI and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? EXIT.usage : 0;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (!run) throw new UsageError(`unknown command "${command}"`);
+    return await run(rest);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`usage error: ${(error as Error).message}\n\n${USAGE}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`anpr-audit: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(EXIT.incomplete);
+  },
+);

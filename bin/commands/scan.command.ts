@@ -1,0 +1,90 @@
+/**
+ * `anpr-audit scan`: runs one scan to completion through the queue with an in-process worker,
+ * shows progress on stderr, prints the summary (or JSON) on stdout, and maps the outcome to the
+ * exit code: 0 complete without findings, 1 complete with findings, 3 incomplete.
+ */
+import { SingleBar, Presets } from 'cli-progress';
+import type { Finding, Scan } from '../../core/model.js';
+import type { Runtime } from '../../core/runtime.js';
+import { startScan } from '../../core/scan/start-scan.js';
+import { startScanWorkers } from '../../workers/scan-workers.js';
+import { renderFindings, renderSummary } from './report-format.js';
+
+export const EXIT = { clean: 0, findings: 1, usage: 2, incomplete: 3 } as const;
+
+export interface ScanOutcome {
+  scan: Scan;
+  findings: Finding[];
+  exitCode: number;
+}
+
+/** Statuses an officer set that mean "not a problem now": such findings do not fail the exit code. */
+const SETTLED = new Set(['false-positive', 'accepted-risk']);
+
+/** Starts a scan and waits for it, reporting progress to `onProgress`. */
+export async function runScan(
+  runtime: Runtime,
+  opts: { sources: string[]; now?: Date; onProgress?: (scan: Scan) => void; pollMs?: number; concurrency?: number },
+): Promise<ScanOutcome> {
+  const workers = await startScanWorkers(runtime, { concurrency: opts.concurrency ?? 4 });
+  try {
+    const scanId = await startScan(runtime.store, runtime.flows, { sources: opts.sources, trigger: 'cli', now: opts.now });
+    let scan = (await runtime.store.getScan(scanId))!;
+    while (scan.status === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 200));
+      scan = (await runtime.store.getScan(scanId))!;
+      opts.onProgress?.(scan);
+    }
+    const findings = await runtime.store.findingsOfScan(scanId);
+    const active = findings.filter((f) => !SETTLED.has(f.status) && f.suppressedBy === null);
+    const exitCode = scan.status !== 'completed' ? EXIT.incomplete : active.length > 0 ? EXIT.findings : EXIT.clean;
+    return { scan, findings, exitCode };
+  } finally {
+    await workers.close();
+  }
+}
+
+/** A progress reporter on stderr: a bar on a TTY, a plain line per change otherwise. */
+export function progressReporter(stream: NodeJS.WriteStream): { update(scan: Scan): void; stop(): void } {
+  const totals = (scan: Scan) => ({
+    listed: scan.buckets.reduce((n, b) => n + b.listed, 0),
+    evaluated: scan.buckets.reduce((n, b) => n + b.evaluated, 0),
+    buckets: scan.buckets.length,
+    done: scan.buckets.filter((b) => b.state === 'completed' || b.state === 'incomplete').length,
+  });
+  if (stream.isTTY) {
+    const bar = new SingleBar(
+      { format: 'scanning [{bar}] {value}/{total} objects | buckets {done}/{buckets}', stream, hideCursor: true },
+      Presets.shades_classic,
+    );
+    bar.start(1, 0, { done: 0, buckets: 0 });
+    return {
+      update(scan) {
+        const t = totals(scan);
+        bar.setTotal(Math.max(t.listed, 1));
+        bar.update(t.evaluated, { done: t.done, buckets: t.buckets });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  let last = '';
+  return {
+    update(scan) {
+      const t = totals(scan);
+      const line = `scan ${scan.id}: ${t.evaluated}/${t.listed} objects evaluated, ${t.done}/${t.buckets} buckets done`;
+      if (line !== last) stream.write(`${line}\n`);
+      last = line;
+    },
+    stop: () => undefined,
+  };
+}
+
+/** Prints the outcome: JSON (`{"scan", "findings"}`) or the text summary and findings. */
+export function printOutcome(outcome: ScanOutcome, json: boolean, out: NodeJS.WritableStream): void {
+  if (json) {
+    out.write(`${JSON.stringify({ scan: outcome.scan, findings: outcome.findings }, null, 2)}\n`);
+    return;
+  }
+  out.write(`${renderSummary(outcome.scan, outcome.findings)}\n`);
+  if (outcome.findings.length > 0) out.write(`\nFindings:\n${renderFindings(outcome.findings)}\n`);
+}

@@ -1,0 +1,146 @@
+/**
+ * The only code that imports `exifr`. Reads EXIF from the head of an image into plain values and
+ * turns the capture time into an instant. exifr's own revived `Date` is built in the process's zone
+ * and ignores OffsetTimeOriginal, so we read the raw strings (`reviveValues: false`) and parse them.
+ */
+import exifr from 'exifr';
+import { DateTime } from 'luxon';
+import type { CaptureTimeOrigin } from '../model.js';
+import { resolveLocalTime } from '../time/local-time.js';
+
+/** The EXIF values the auditor uses, as raw as exifr gives them (strings where EXIF has text). */
+export interface ExifFacts {
+  dateTimeOriginal: string | null;
+  subSecTimeOriginal: string | null;
+  offsetTimeOriginal: string | null;
+  make: string | null;
+  model: string | null;
+  /** Every text tag found in IFD0/EXIF, by exifr's tag name (ImageDescription, UserComment...). */
+  text: Record<string, string>;
+}
+
+/** A capture time read from EXIF, with where it came from and the raw text for evidence. */
+export interface ExifCaptureTime {
+  instant: Date;
+  origin: Exclude<CaptureTimeOrigin, 'last-modified'>;
+  raw: string;
+}
+
+/** Thrown when the bytes hold EXIF that exifr cannot parse (not when they hold none). */
+export class ExifParseError extends Error {
+  override name = 'ExifParseError';
+}
+
+function asText(value: unknown): string | null {
+  if (typeof value === 'string') return value.replace(/\0+$/, '').trim() || null;
+  if (value instanceof Uint8Array) {
+    // UserComment starts with an 8-byte charset id ("ASCII\0\0\0"); keep the text after it.
+    const text = Buffer.from(value).toString('utf8');
+    return text.replace(/^(ASCII|UNICODE|JIS)?\0*/, '').replace(/\0+$/, '').trim() || null;
+  }
+  return null;
+}
+
+/**
+ * Parses EXIF (IFD0 + EXIF IFD only: no thumbnails, no GPS, no maker notes) from image bytes.
+ * @returns null when the bytes carry no EXIF at all.
+ * @throws ExifParseError when EXIF is present but broken.
+ */
+export async function readExif(head: Buffer): Promise<ExifFacts | null> {
+  let raw: Record<string, unknown> | undefined;
+  try {
+    raw = await exifr.parse(head, {
+      reviveValues: false,
+      translateValues: false,
+      mergeOutput: true,
+      tiff: true,
+      ifd0: {},
+      exif: true,
+      gps: false,
+      ifd1: false,
+      interop: false,
+      makerNote: false,
+      userComment: true,
+      xmp: false,
+      icc: false,
+      iptc: false,
+      jfif: false,
+      ihdr: false,
+    });
+  } catch (error) {
+    throw new ExifParseError(`EXIF cannot be parsed: ${(error as Error).message}`);
+  }
+  if (raw === undefined || raw === null) return null;
+  const text: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    const asString = asText(value);
+    if (asString !== null && typeof name === 'string') text[name] = asString;
+  }
+  return {
+    dateTimeOriginal: asText(raw.DateTimeOriginal),
+    subSecTimeOriginal: asText(raw.SubSecTimeOriginal),
+    offsetTimeOriginal: asText(raw.OffsetTimeOriginal),
+    make: asText(raw.Make),
+    model: asText(raw.Model),
+    text,
+  };
+}
+
+const EXIF_DATE = /^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
+const EXIF_OFFSET = /^[+-](?:[01]\d|2[0-3]):[0-5]\d$/;
+
+/**
+ * The capture time of an image: DateTimeOriginal (+ SubSecTimeOriginal) at OffsetTimeOriginal when
+ * present (`exif-offset`), otherwise as local time in `timezone` with its DST rules (`exif-local`).
+ * @returns null when there is no usable DateTimeOriginal (absent, blank `    :  :  ` or invalid).
+ */
+export function captureTimeFromExif(facts: ExifFacts, timezone: string): ExifCaptureTime | null {
+  const match = facts.dateTimeOriginal ? EXIF_DATE.exec(facts.dateTimeOriginal) : null;
+  if (!match) return null;
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  // SubSecTimeOriginal holds decimal digits of the fraction: "25" is 0.25 s, "250" too.
+  const subSec = facts.subSecTimeOriginal && /^\d+$/.test(facts.subSecTimeOriginal) ? facts.subSecTimeOriginal : null;
+  const millisecond = subSec ? Math.floor(Number(`0.${subSec}`) * 1000) : 0;
+  const raw = `${facts.dateTimeOriginal}${subSec ? `.${subSec}` : ''}`;
+  const offset = facts.offsetTimeOriginal && EXIF_OFFSET.test(facts.offsetTimeOriginal) ? facts.offsetTimeOriginal : null;
+
+  if (offset) {
+    const instant = DateTime.fromObject(
+      { year, month, day, hour, minute, second, millisecond },
+      { zone: `UTC${offset}` },
+    );
+    if (!instant.isValid) return null;
+    return { instant: instant.toJSDate(), origin: 'exif-offset', raw: `${raw} ${offset}` };
+  }
+  const local = resolveLocalTime({ year, month, day, hour, minute, second, millisecond }, timezone);
+  if (!local) return null;
+  return { instant: local.instant, origin: 'exif-local', raw };
+}
+
+/**
+ * Reads a text tag, optionally a field of JSON inside it (`ImageDescription.violation`).
+ * @returns the value as a string, or null when the tag, the JSON or the field is absent.
+ */
+export function readTextTag(facts: ExifFacts, path: string): string | null {
+  const [tag, field] = path.split('.', 2) as [string, string | undefined];
+  const text = facts.text[tag];
+  if (text === undefined) return null;
+  if (field === undefined) return text;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && field in parsed) {
+      const value = (parsed as Record<string, unknown>)[field];
+      return value === null || value === undefined ? null : String(value);
+    }
+  } catch {
+    // Not JSON: the tag says nothing about this field.
+  }
+  return null;
+}

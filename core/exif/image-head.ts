@@ -1,0 +1,63 @@
+/**
+ * What the first bytes of an object say before any parser runs: the image format, and how many
+ * bytes the EXIF segment needs (so a ranged read can ask for more only when it must). Pure.
+ */
+
+export type ImageFormat = 'jpeg' | 'png' | 'tiff' | 'heic' | 'webp';
+
+/** Recognises an image format by its magic bytes; null when the bytes are not an image we know. */
+export function sniffImageFormat(head: Buffer): ImageFormat | null {
+  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
+  if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+    return 'png';
+  }
+  if (head.length >= 4 && (head.subarray(0, 4).toString('latin1') === 'II*\0' || head.subarray(0, 4).toString('latin1') === 'MM\0*')) {
+    return 'tiff';
+  }
+  if (head.length >= 12 && head.subarray(4, 8).toString('latin1') === 'ftyp' && /^(heic|heix|mif1|avif)$/.test(head.subarray(8, 12).toString('latin1'))) {
+    return 'heic';
+  }
+  if (head.length >= 12 && head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP') {
+    return 'webp';
+  }
+  return null;
+}
+
+/** Where a JPEG's EXIF lives, as far as the head shows. */
+export type JpegExifExtent =
+  /** The EXIF APP1 segment ends at byte `end` (exclusive). */
+  | { kind: 'exif'; end: number }
+  /** The markers before the image data hold no EXIF. */
+  | { kind: 'none' }
+  /** The head ends before the markers tell: read more (at least `atLeast` bytes). */
+  | { kind: 'need-more'; atLeast: number }
+  /** The marker structure is broken. */
+  | { kind: 'corrupt'; why: string };
+
+/**
+ * Walks the JPEG marker segments from SOI to the first scan, looking for the APP1 "Exif" segment.
+ * Cameras put EXIF first, so this usually stops within the first few dozen bytes.
+ */
+export function jpegExifExtent(head: Buffer): JpegExifExtent {
+  let offset = 2;
+  while (offset + 4 <= head.length) {
+    if (head[offset] !== 0xff) return { kind: 'corrupt', why: `no JPEG marker at byte ${offset}` };
+    const marker = head[offset + 1]!;
+    // Fill bytes (0xFF 0xFF) may pad between segments.
+    if (marker === 0xff) {
+      offset += 1;
+      continue;
+    }
+    // Start of scan or end of image: no EXIF before the image data.
+    if (marker === 0xda || marker === 0xd9) return { kind: 'none' };
+    const length = head.readUInt16BE(offset + 2);
+    if (length < 2) return { kind: 'corrupt', why: `segment length ${length} at byte ${offset}` };
+    const end = offset + 2 + length;
+    if (marker === 0xe1 && head.length >= offset + 10 && head.subarray(offset + 4, offset + 10).toString('latin1') === 'Exif\0\0') {
+      return { kind: 'exif', end };
+    }
+    if (marker === 0xe1 && head.length < offset + 10) return { kind: 'need-more', atLeast: offset + 10 };
+    offset = end;
+  }
+  return { kind: 'need-more', atLeast: offset + 4 };
+}

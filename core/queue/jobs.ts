@@ -1,0 +1,98 @@
+/**
+ * Job names, payloads and results of the scan queue: the one place that knows them.
+ * A worker refuses to start when a job name here has no processor.
+ */
+
+/** The queue every scan job goes through. */
+export const SCAN_QUEUE = 'scan';
+
+export const JOB_NAMES = ['finalize-scan', 'scan-source', 'scan-bucket'] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+
+/** Parent of one scan: runs when every `scan-source` child has finished, and sets the scan status. */
+export interface FinalizeScanData {
+  scanId: string;
+  /** The sources the scan covers, so a lost child is noticed. */
+  sources?: string[];
+}
+
+/** One source of a scan: discovery, then a `scan-bucket` child per bucket or shard, then aggregation. */
+export interface ScanSourceData {
+  scanId: string;
+  sourceId: string;
+  /** The clock the rules judge by (ISO 8601). */
+  judgedAt: string;
+  /** Step of the step-job pattern; set by the processor itself. */
+  step?: 'discover' | 'wait' | 'aggregate';
+  plan?: SourcePlan;
+}
+
+/** What discovery decided for a source; kept in the job so a retry does not redo it. */
+export interface SourcePlan {
+  buckets: PlannedBucket[];
+  /** Listing the buckets failed (e.g. ListBuckets denied): scan only the declared ones. */
+  listBucketsError: string | null;
+  notes: string[];
+}
+
+export interface PlannedBucket {
+  bucket: string;
+  declared: boolean;
+  testLike: boolean;
+  testWords: string[];
+  shards: KeyRange[];
+}
+
+/** A key range of a bucket: keys > startAfter and <= endAt (either end open when null). */
+export interface KeyRange {
+  startAfter: string | null;
+  endAt: string | null;
+}
+
+export interface ScanBucketData {
+  scanId: string;
+  sourceId: string;
+  bucket: string;
+  judgedAt: string;
+  declared: boolean;
+  testLike: boolean;
+  shard: number;
+  range: KeyRange;
+  /** Checkpoint: the last key whose page was fully evaluated, and the counts up to it. */
+  checkpoint?: BucketCounts & { lastKey: string };
+}
+
+export interface BucketCounts {
+  listed: number;
+  evaluated: number;
+  fetched: number;
+  images: number;
+  bytesRead: number;
+}
+
+/** What a `scan-bucket` job returns to its parent. */
+export interface ScanBucketResult extends BucketCounts {
+  bucket: string;
+  shard: number;
+  /** True when every listed object was evaluated. */
+  complete: boolean;
+  errors: string[];
+  /** One key of the shard, for the anonymous read probe. */
+  sampleKey: string | null;
+}
+
+/** What a `scan-source` job returns to the finalizer. */
+export interface ScanSourceResult {
+  sourceId: string;
+  complete: boolean;
+  errors: string[];
+  notes: string[];
+}
+
+/** Deterministic job ids, so a retried trigger or discovery never adds a job twice. */
+export const jobIds = {
+  finalize: (scanId: string) => `${scanId}-finalize`,
+  source: (scanId: string, sourceId: string) => `${scanId}-source-${sourceId}`,
+  bucket: (scanId: string, sourceId: string, bucket: string, shard: number) =>
+    `${scanId}-bucket-${sourceId}-${bucket}-${shard}`,
+};

@@ -1,0 +1,177 @@
+/**
+ * Scans one key range of one bucket: streams ListObjectsV2 page by page, reads the head of each new
+ * or changed object (unchanged ones come from the store), judges every object with the rules, and
+ * upserts the findings. Memory holds one page at a time, whatever the bucket's size.
+ */
+import type { BucketCounts, KeyRange, ScanBucketResult } from '../queue/jobs.js';
+import type { RegisterMatch } from '../model.js';
+import type { FindingInput, ObjectState } from '../store/store.js';
+import type { ListedObject } from '../storage/s3-storage.js';
+import { describeS3Error } from '../storage/s3-storage.js';
+import { evaluateObject, toSnapshot } from './evaluate.js';
+import { readObject } from './object-reader.js';
+import type { ScanDeps } from './scan-deps.js';
+
+/** What to scan, and where to pick up after a crash. */
+export interface BucketScanRequest {
+  scanId: string;
+  sourceId: string;
+  bucket: string;
+  now: Date;
+  declared: boolean;
+  testLike: boolean;
+  shard: number;
+  range: KeyRange;
+  checkpoint?: (BucketCounts & { lastKey: string }) | undefined;
+  /** Matches an object against the municipality's register; absent when the source has none. */
+  matchRegister?: ((state: ObjectState, listed: ListedObject) => RegisterMatch) | undefined;
+  /** Called after each page is fully stored: persist it, so a restart resumes after `lastKey`. */
+  onCheckpoint?: (checkpoint: BucketCounts & { lastKey: string }) => Promise<void>;
+  /** Polled between pages; when it says so, the scan stops (cancelled). */
+  shouldStop?: () => Promise<boolean>;
+}
+
+function unchanged(previous: ObjectState | undefined, listed: ListedObject): previous is ObjectState {
+  return previous !== undefined && previous.etag === listed.etag && previous.size === listed.size;
+}
+
+/**
+ * Scans the range. Objects that could not be read for a transient reason are counted as listed but
+ * not evaluated, so the result is not `complete`; everything else is judged.
+ */
+export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest): Promise<ScanBucketResult> {
+  const handle = deps.source(request.sourceId);
+  const { storage, limit, rate } = handle;
+  const ctx = deps.ruleContext(request.sourceId, request.now);
+  const scanConfig = deps.config.scan;
+  const readContext = {
+    storage,
+    source: handle.config,
+    bucket: request.bucket,
+    timezone: deps.contract.timezone,
+    headBytes: scanConfig.headBytes,
+    maxHeadBytes: scanConfig.maxHeadBytes,
+    plateHashKey: deps.config.plateHashKey,
+  };
+  const counts: BucketCounts = request.checkpoint
+    ? { ...request.checkpoint }
+    : { listed: 0, evaluated: 0, fetched: 0, images: 0, bytesRead: 0 };
+  const errors: string[] = [];
+  let sampleKey: string | null = null;
+  let token: string | null = null;
+  let startAfter = request.checkpoint?.lastKey ?? request.range.startAfter;
+  const endAt = request.range.endAt;
+
+  await progress(deps, request, counts, 'running');
+  for (;;) {
+    if (request.shouldStop && (await request.shouldStop())) {
+      errors.push('scan cancelled before the bucket was finished');
+      break;
+    }
+    let page;
+    try {
+      if (rate) await rate();
+      page = await storage.listPage(request.bucket, {
+        continuationToken: token,
+        startAfter,
+        maxKeys: scanConfig.listPageSize,
+      });
+    } catch (error) {
+      // The job is retried with backoff and resumes from the checkpoint.
+      throw new Error(`listing ${request.sourceId}/${request.bucket} failed: ${describeS3Error(error)}`);
+    }
+    let objects = page.objects;
+    let reachedEnd = page.nextToken === null;
+    if (endAt !== null) {
+      const inRange = objects.filter((o) => o.key <= endAt);
+      if (inRange.length < objects.length) reachedEnd = true;
+      objects = inRange;
+    }
+    if (objects.length > 0) {
+      sampleKey ??= objects[0]!.key;
+      await scanPage(deps, request, objects, counts, errors, { readContext, ctx, limit, rate });
+      const lastKey = objects[objects.length - 1]!.key;
+      await request.onCheckpoint?.({ ...counts, lastKey });
+      await progress(deps, request, counts, 'running');
+    }
+    if (reachedEnd) break;
+    token = page.nextToken;
+    startAfter = null;
+  }
+  const complete = errors.length === 0 && counts.evaluated === counts.listed;
+  await progress(deps, request, counts, complete ? 'completed' : 'incomplete');
+  return { ...counts, bucket: request.bucket, shard: request.shard, complete, errors: errors.slice(0, 50), sampleKey };
+}
+
+async function progress(deps: ScanDeps, request: BucketScanRequest, counts: BucketCounts, state: 'running' | 'completed' | 'incomplete'): Promise<void> {
+  await deps.store.setBucketProgress(request.scanId, {
+    source: request.sourceId,
+    bucket: request.bucket,
+    shard: request.shard,
+    listed: counts.listed,
+    evaluated: counts.evaluated,
+    fetched: counts.fetched,
+    state,
+  });
+}
+
+interface PageTools {
+  readContext: Parameters<typeof readObject>[0];
+  ctx: ReturnType<ScanDeps['ruleContext']>;
+  limit: ScanDepsLimit;
+  rate: (() => Promise<void>) | null;
+}
+type ScanDepsLimit = ReturnType<ScanDeps['source']>['limit'];
+
+/** Reads, judges and stores one listing page. */
+async function scanPage(
+  deps: ScanDeps,
+  request: BucketScanRequest,
+  objects: ListedObject[],
+  counts: BucketCounts,
+  errors: string[],
+  tools: PageTools,
+): Promise<void> {
+  const known = await deps.store.getObjectStates(request.sourceId, request.bucket, objects.map((o) => o.key));
+  const changedStates: ObjectState[] = [];
+  const findings: FindingInput[] = [];
+  counts.listed += objects.length;
+
+  await Promise.all(
+    objects.map((listed) =>
+      tools.limit(async () => {
+        let state = known.get(listed.key);
+        if (!unchanged(state, listed)) {
+          if (tools.rate) await tools.rate();
+          const result = await readObject(tools.readContext, listed);
+          counts.bytesRead += result.bytesRead;
+          if (result.bytesRead > 0) counts.fetched += 1;
+          if (result.vanished) {
+            // Deleted between LIST and GET: gone, as the contract wants; not part of this scan.
+            counts.listed -= 1;
+            return;
+          }
+          if (result.transientError) {
+            errors.push(`${request.bucket}/${listed.key}: ${result.transientError}`);
+            return;
+          }
+          state = result.state;
+          changedStates.push(state);
+        }
+        const snapshot = toSnapshot(listed, state, {
+          bucketDeclared: request.declared,
+          bucketTestLike: request.testLike,
+          register: request.matchRegister ? request.matchRegister(state, listed) : null,
+          copyOf: null,
+        });
+        const verdict = evaluateObject(snapshot, tools.ctx);
+        findings.push(...verdict.findings);
+        errors.push(...verdict.errors);
+        counts.evaluated += 1;
+        if (state.isImage) counts.images += 1;
+      }),
+    ),
+  );
+  await deps.store.putObjectStates(changedStates);
+  await deps.store.upsertFindings(request.scanId, findings, request.now);
+}

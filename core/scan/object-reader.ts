@@ -1,0 +1,147 @@
+/**
+ * Reads what the auditor needs from one object: the head of its bytes (64 KiB first, more only when
+ * the EXIF segment needs it), its user metadata from the same response, and what they say.
+ * Never throws for a bad object: every failure becomes `readError` on the state.
+ */
+import type { SourceConfig } from '../../config/load.js';
+import { captureTimeFromExif, ExifParseError, readExif, readTextTag, type ExifFacts } from '../exif/exif-reader.js';
+import { jpegExifExtent, sniffImageFormat } from '../exif/image-head.js';
+import { plateHash } from '../plates/plates.js';
+import type { ObjectState } from '../store/store.js';
+import { describeS3Error, type ListedObject, type SourceStorage } from '../storage/s3-storage.js';
+
+/** What the reader needs besides the object. */
+export interface ReadContext {
+  storage: SourceStorage;
+  source: SourceConfig;
+  bucket: string;
+  timezone: string;
+  headBytes: number;
+  maxHeadBytes: number;
+  plateHashKey: string | undefined;
+}
+
+/** The result of reading one object: what to store, plus how many bytes it cost. */
+export interface ReadResult {
+  state: ObjectState;
+  bytesRead: number;
+  /** True when the read failed for a reason that may pass (throttling, network): not a finding. */
+  transientError: string | null;
+  /** True when the object was deleted between listing and reading: there is nothing to judge. */
+  vanished?: boolean;
+}
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'ja', 'y']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'nee', 'n']);
+
+/** Reads a yes/no flag: true/false, 1/0, yes/no (and Dutch ja/nee); null for anything else. */
+export function parseFlag(value: string | null | undefined): boolean | null {
+  if (value === null || value === undefined) return null;
+  const word = value.trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  return null;
+}
+
+function emptyState(ctx: ReadContext, listed: ListedObject): ObjectState {
+  return {
+    source: ctx.source.id,
+    bucket: ctx.bucket,
+    key: listed.key,
+    etag: listed.etag,
+    size: listed.size,
+    lastModified: listed.lastModified,
+    isImage: false,
+    readError: null,
+    captureTime: null,
+    captureTimeOrigin: null,
+    exifCaptureTime: null,
+    cameraMake: null,
+    cameraModel: null,
+    plateHash: null,
+    signals: { metadata: null, exif: null },
+    perceptualHash: null,
+  };
+}
+
+/** Reads the head of `listed`, fetching more than the first chunk only when EXIF extends past it. */
+async function readHead(ctx: ReadContext, listed: ListedObject): Promise<{ bytes: Buffer; metadata: Record<string, string>; error?: string }> {
+  const first = await ctx.storage.readRange(ctx.bucket, listed.key, 0, Math.min(listed.size, ctx.headBytes));
+  if (sniffImageFormat(first.bytes) !== 'jpeg') return first;
+  const extent = jpegExifExtent(first.bytes);
+  const needed = extent.kind === 'exif' ? extent.end : extent.kind === 'need-more' ? extent.atLeast : 0;
+  if (needed <= first.bytes.length) return first;
+  if (needed > listed.size) {
+    return { ...first, error: `truncated JPEG: its EXIF segment needs ${needed} bytes but the object has ${listed.size}` };
+  }
+  if (needed > ctx.maxHeadBytes) {
+    return { ...first, error: `EXIF segment of ${needed} bytes exceeds scan.maxHeadBytes (${ctx.maxHeadBytes})` };
+  }
+  const rest = await ctx.storage.readRange(ctx.bucket, listed.key, first.bytes.length, needed - first.bytes.length);
+  return { bytes: Buffer.concat([first.bytes, rest.bytes]), metadata: first.metadata };
+}
+
+/** Applies what the EXIF says to the state: capture time, camera, signals, plate hash. */
+function applyExif(state: ObjectState, facts: ExifFacts, ctx: ReadContext): void {
+  state.cameraMake = facts.make;
+  state.cameraModel = facts.model;
+  const capture = captureTimeFromExif(facts, ctx.timezone);
+  if (capture) {
+    state.captureTime = capture.instant;
+    state.captureTimeOrigin = capture.origin;
+    state.exifCaptureTime = capture.raw;
+  }
+  const exifSignal = ctx.source.violationSignal?.exif;
+  if (exifSignal !== undefined) state.signals.exif = parseFlag(readTextTag(facts, exifSignal));
+  const plate = readTextTag(facts, ctx.source.plateTag);
+  if (plate) state.plateHash = plateHash(plate, ctx.plateHashKey);
+}
+
+/**
+ * Reads one listed object into an ObjectState. Capture time stays null when EXIF has none: the
+ * snapshot builder falls back to LastModified and the rules raise `missing-timestamp`.
+ */
+export async function readObject(ctx: ReadContext, listed: ListedObject): Promise<ReadResult> {
+  const state = emptyState(ctx, listed);
+  if (listed.size === 0) {
+    state.readError = 'zero-byte object: no image data';
+    return { state, bytesRead: 0, transientError: null };
+  }
+  let head: Awaited<ReturnType<typeof readHead>>;
+  try {
+    head = await readHead(ctx, listed);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'NoSuchKey' || code === 'NotFound') {
+      // Deleted between LIST and GET: the next scan will not list it; nothing to judge now.
+      return { state, bytesRead: 0, transientError: null, vanished: true };
+    }
+    return { state, bytesRead: 0, transientError: `cannot read object: ${describeS3Error(error)}` };
+  }
+  const metadataSignal = ctx.source.violationSignal?.metadata;
+  if (metadataSignal !== undefined) state.signals.metadata = parseFlag(head.metadata[metadataSignal]);
+
+  const format = sniffImageFormat(head.bytes);
+  if (format === null) {
+    state.readError = 'not an image: the bytes do not start with a known image signature';
+    return { state, bytesRead: head.bytes.length, transientError: null };
+  }
+  state.isImage = true;
+  if (head.error) state.readError = head.error;
+  else if (format === 'jpeg') {
+    const extent = jpegExifExtent(head.bytes);
+    if (extent.kind === 'corrupt') state.readError = `corrupt JPEG: ${extent.why}`;
+    // The whole object is in hand when it is smaller than the head: check that it ends properly.
+    else if (head.bytes.length === listed.size && !(head.bytes.at(-2) === 0xff && head.bytes.at(-1) === 0xd9)) {
+      state.readError = 'truncated JPEG: the object ends before the end-of-image marker';
+    }
+  }
+  try {
+    const facts = await readExif(head.bytes);
+    if (facts) applyExif(state, facts, ctx);
+  } catch (error) {
+    if (!(error instanceof ExifParseError)) throw error;
+    state.readError ??= error.message;
+  }
+  return { state, bytesRead: head.bytes.length, transientError: null };
+}

@@ -1,0 +1,122 @@
+/**
+ * The end of a source's scan, once every bucket job has finished: bucket rules (undeclared, test
+ * environment, public access, lifecycle), the copy check, remediation of what is gone, and the
+ * source's verdict: complete only when every planned bucket and shard was evaluated in full.
+ */
+import type { ScanBucketResult, ScanSourceResult } from '../queue/jobs.js';
+import type { BucketObservation } from '../rules/rule.js';
+import { bucketRules } from '../rules/registry.js';
+import type { FindingInput } from '../store/store.js';
+import { findProductionCopies } from './copy-check.js';
+import { evaluateObject, toSnapshot } from './evaluate.js';
+import type { ScanDeps } from './scan-deps.js';
+import type { DiscoveredBucket } from './source-discovery.js';
+
+export interface SourceAggregateInput {
+  scanId: string;
+  sourceId: string;
+  now: Date;
+  buckets: DiscoveredBucket[];
+  /** Errors and notes from discovery. */
+  errors: string[];
+  notes: string[];
+  results: ScanBucketResult[];
+  /** Bucket jobs that failed after all their attempts, by reason. */
+  failures: string[];
+}
+
+function bucketFindings(deps: ScanDeps, input: SourceAggregateInput, bucket: DiscoveredBucket, imageCount: number | null): { findings: FindingInput[]; errors: string[] } {
+  const ctx = deps.ruleContext(input.sourceId, input.now);
+  const observation: BucketObservation = {
+    source: input.sourceId,
+    bucket: bucket.bucket,
+    declared: bucket.declared,
+    testLike: bucket.testLike,
+    testWords: bucket.testWords,
+    imageCount,
+    anonymousProbes: bucket.anonymousProbes,
+    lifecycle: bucket.lifecycle,
+  };
+  const findings: FindingInput[] = [];
+  const errors: string[] = [];
+  for (const rule of bucketRules) {
+    try {
+      for (const found of rule.evaluate(observation, ctx)) {
+        findings.push({
+          ...found,
+          source: input.sourceId,
+          bucket: bucket.bucket,
+          key: '',
+          etag: null,
+          size: null,
+          lastModified: null,
+          captureTime: null,
+          captureTimeOrigin: null,
+          ageHours: null,
+        });
+      }
+    } catch (error) {
+      errors.push(`rule ${rule.meta.id} failed on bucket ${bucket.bucket}: ${(error as Error).message}`);
+    }
+  }
+  return { findings, errors };
+}
+
+/** Judges the source's buckets and closes its part of the scan. */
+export async function aggregateSource(deps: ScanDeps, input: SourceAggregateInput): Promise<ScanSourceResult> {
+  const errors = [...input.errors, ...input.failures];
+  const notes = [...input.notes];
+  const findings: FindingInput[] = [];
+  const completeBuckets = new Set<string>();
+
+  for (const bucket of input.buckets) {
+    const results = input.results.filter((r) => r.bucket === bucket.bucket);
+    const complete = results.length === bucket.shards.length && results.every((r) => r.complete);
+    for (const r of results) errors.push(...r.errors);
+    if (!complete) errors.push(`bucket ${bucket.bucket} was not scanned completely`);
+    else completeBuckets.add(bucket.bucket);
+    const images = complete ? results.reduce((sum, r) => sum + r.images, 0) : null;
+    const verdict = bucketFindings(deps, input, bucket, images);
+    findings.push(...verdict.findings);
+    errors.push(...verdict.errors);
+  }
+
+  const suspicious = input.buckets
+    .filter((b) => (!b.declared || b.testLike) && completeBuckets.has(b.bucket))
+    .map((b) => ({ source: input.sourceId, bucket: b.bucket }));
+  const copies = await findProductionCopies(deps, suspicious);
+  errors.push(...copies.errors);
+  if (copies.hashed > 0) notes.push(`perceptual hashes computed for ${copies.hashed} images (whole-image reads)`);
+  const ctx = deps.ruleContext(input.sourceId, input.now);
+  for (const hit of copies.hits) {
+    const bucket = input.buckets.find((b) => b.bucket === hit.state.bucket)!;
+    const listed = { key: hit.state.key, etag: hit.state.etag, size: hit.state.size, lastModified: hit.state.lastModified };
+    const snapshot = toSnapshot(listed, hit.state, {
+      bucketDeclared: bucket.declared,
+      bucketTestLike: bucket.testLike,
+      register: null,
+      copyOf: hit.copyOf,
+    });
+    const verdict = evaluateObject(snapshot, ctx);
+    findings.push(...verdict.findings.filter((f) => f.rule === 'production-data-outside-production'));
+  }
+  await deps.store.upsertFindings(input.scanId, findings, input.now);
+
+  // Only a complete look at a bucket proves that what was not seen is gone.
+  if (copies.errors.length === 0) {
+    for (const bucket of completeBuckets) {
+      await deps.store.remediateUnseen(input.scanId, input.sourceId, bucket, input.now, { includeBucketLevel: true });
+    }
+  }
+  const complete = errors.length === 0;
+  if (complete) {
+    // Buckets that no longer exist at all: their findings are remediated too (the vendor removed them).
+    const listed = new Set(input.buckets.map((b) => b.bucket));
+    for (const bucket of await deps.store.bucketsWithFindings(input.sourceId)) {
+      if (!listed.has(bucket)) {
+        await deps.store.remediateUnseen(input.scanId, input.sourceId, bucket, input.now, { includeBucketLevel: true });
+      }
+    }
+  }
+  return { sourceId: input.sourceId, complete, errors: errors.slice(0, 200), notes };
+}

@@ -1,0 +1,77 @@
+/**
+ * Discovery of a source's environments, before its objects are read: which buckets it exposes
+ * (ListBuckets with the source's own credentials), which of them were never declared or look like
+ * test environments, whether they answer unsigned requests, and what lifecycle they claim.
+ */
+import type { PlannedBucket, SourcePlan } from '../queue/jobs.js';
+import type { AnonymousProbe, LifecycleObservation } from '../rules/rule.js';
+import { classifyBucketName } from '../rules/bucket-names.js';
+import { probeAnonymousAccess } from '../storage/anonymous-probe.js';
+import { describeS3Error } from '../storage/s3-storage.js';
+import type { ScanDeps } from './scan-deps.js';
+
+/** A planned bucket with what discovery observed of it. */
+export interface DiscoveredBucket extends PlannedBucket {
+  anonymousProbes: AnonymousProbe[];
+  lifecycle: LifecycleObservation;
+}
+
+export interface DiscoveryResult extends SourcePlan {
+  buckets: DiscoveredBucket[];
+  /** Problems that make the source's scan incomplete (a declared bucket that is not there...). */
+  errors: string[];
+}
+
+/**
+ * Lists and classifies the source's buckets and probes each one. Never throws for one bucket's
+ * trouble: it becomes an error or a note.
+ */
+export async function discoverSource(deps: ScanDeps, sourceId: string): Promise<DiscoveryResult> {
+  const { config, storage } = deps.source(sourceId);
+  const notes: string[] = [];
+  const errors: string[] = [];
+  let names: string[];
+  let listBucketsError: string | null = null;
+  try {
+    names = await storage.listBuckets();
+  } catch (error) {
+    listBucketsError = describeS3Error(error);
+    notes.push(`ListBuckets failed (${listBucketsError}): only the declared buckets were scanned; undeclared ones cannot be ruled out`);
+    names = [...config.buckets];
+  }
+  for (const declared of config.buckets) {
+    if (!names.includes(declared)) {
+      errors.push(`declared bucket "${declared}" does not exist on ${sourceId} (or the credentials cannot see it)`);
+    }
+  }
+  const buckets: DiscoveredBucket[] = [];
+  for (const bucket of names) {
+    if (listBucketsError === null || config.buckets.includes(bucket)) {
+      buckets.push(await discoverBucket(deps, sourceId, bucket, notes));
+    }
+  }
+  return { buckets, listBucketsError, notes, errors };
+}
+
+async function discoverBucket(deps: ScanDeps, sourceId: string, bucket: string, notes: string[]): Promise<DiscoveredBucket> {
+  const { config, storage } = deps.source(sourceId);
+  const { testLike, words } = classifyBucketName(bucket);
+  let sampleKey: string | undefined;
+  try {
+    sampleKey = (await storage.listPage(bucket, { maxKeys: 1 })).objects[0]?.key;
+  } catch (error) {
+    notes.push(`${bucket}: could not list one object for the anonymous read probe (${describeS3Error(error)})`);
+  }
+  const anonymousProbes = await probeAnonymousAccess(config.endpoint, bucket, sampleKey);
+  const lifecycle = await storage.lifecycle(bucket);
+  if (!lifecycle.supported) notes.push(`${bucket}: ${lifecycle.note}; lifecycle evidence not available`);
+  return {
+    bucket,
+    declared: config.buckets.includes(bucket),
+    testLike,
+    testWords: words,
+    shards: [{ startAfter: null, endAt: null }],
+    anonymousProbes,
+    lifecycle,
+  };
+}

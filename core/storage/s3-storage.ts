@@ -1,0 +1,218 @@
+/**
+ * The only code that imports `minio`: list pages, ranged reads of object heads, bucket listing,
+ * lifecycle, and the writes the fixtures need. One `SourceStorage` per configured source.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import * as Minio from 'minio';
+import pRetry, { AbortError } from 'p-retry';
+import type { Credentials } from '../../config/load.js';
+import type { LifecycleObservation } from '../rules/rule.js';
+
+/** Where and as whom to reach an S3-compatible endpoint. */
+export interface S3Endpoint {
+  endpoint: string;
+  region: string;
+  credentials: Credentials;
+}
+
+/** One entry of a listing page. The ETag is without quotes. */
+export interface ListedObject {
+  key: string;
+  etag: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface ListPage {
+  objects: ListedObject[];
+  /** Token for the next page; null on the last page. */
+  nextToken: string | null;
+}
+
+/** The head of an object and the user metadata from the same response. */
+export interface ObjectHead {
+  bytes: Buffer;
+  /** `x-amz-meta-*` headers, lower-cased, without the prefix. */
+  metadata: Record<string, string>;
+}
+
+/** Error codes and network failures worth another try: throttling, 5xx, dropped connections. */
+const RETRYABLE = new Set([
+  'SlowDown',
+  'InternalError',
+  'ServiceUnavailable',
+  'RequestTimeout',
+  'Throttling',
+  'ThrottlingException',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ECONNREFUSED',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+]);
+
+/** Whether an S3 or network error is transient. */
+export function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  if (code !== undefined && RETRYABLE.has(code)) return true;
+  return /socket hang up|timed? ?out|ECONNRESET/i.test((error as Error | null)?.message ?? '');
+}
+
+/** A short, secret-free description of an S3 error for scan errors and findings. */
+export function describeS3Error(error: unknown): string {
+  const e = error as { code?: string; message?: string } | null;
+  const code = e?.code ? `${e.code}: ` : '';
+  return `${code}${(e?.message ?? String(error)).split('\n')[0]}`.slice(0, 300);
+}
+
+export interface RetryPolicy {
+  retries: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { retries: 4, minTimeoutMs: 100, maxTimeoutMs: 3000 };
+
+/** Access to one source's S3 endpoint. Holds a keep-alive agent: call `close()` when done. */
+export class SourceStorage {
+  private readonly client: Minio.Client;
+  private readonly agent: http.Agent;
+  readonly url: URL;
+
+  constructor(
+    private readonly endpoint: S3Endpoint,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    maxSockets = 64,
+  ) {
+    this.url = new URL(endpoint.endpoint);
+    const useSSL = this.url.protocol === 'https:';
+    this.agent = useSSL
+      ? new https.Agent({ keepAlive: true, maxSockets })
+      : new http.Agent({ keepAlive: true, maxSockets });
+    this.client = new Minio.Client({
+      endPoint: this.url.hostname,
+      port: this.url.port ? Number(this.url.port) : useSSL ? 443 : 80,
+      useSSL,
+      accessKey: endpoint.credentials.accessKey,
+      secretKey: endpoint.credentials.secretKey,
+      region: endpoint.region,
+      pathStyle: true,
+      transportAgent: this.agent,
+    });
+  }
+
+  private withRetry<T>(operation: () => Promise<T>): Promise<T> {
+    return pRetry(
+      async () => {
+        try {
+          return await operation();
+        } catch (error) {
+          if (!isRetryable(error)) throw new AbortError(error as Error);
+          throw error;
+        }
+      },
+      { retries: this.retry.retries, minTimeout: this.retry.minTimeoutMs, maxTimeout: this.retry.maxTimeoutMs, randomize: true },
+    );
+  }
+
+  /** Names of every bucket the credentials can see (ListBuckets). */
+  async listBuckets(): Promise<string[]> {
+    const buckets = await this.withRetry(() => this.client.listBuckets());
+    return buckets.map((b) => b.name).sort();
+  }
+
+  /**
+   * One ListObjectsV2 page. Pass `continuationToken` to go on, or `startAfter` to resume after a
+   * checkpoint (both may be given; S3 then ignores startAfter).
+   */
+  async listPage(
+    bucket: string,
+    opts: { continuationToken?: string | null; startAfter?: string | null; maxKeys?: number; prefix?: string },
+  ): Promise<ListPage> {
+    const res = await this.withRetry(() =>
+      this.client.listObjectsV2Query(
+        bucket,
+        opts.prefix ?? '',
+        opts.continuationToken ?? '',
+        '',
+        opts.maxKeys ?? 1000,
+        opts.startAfter ?? '',
+      ),
+    );
+    const objects: ListedObject[] = [];
+    for (const item of res.objects) {
+      if (item.name === undefined) continue;
+      objects.push({
+        key: item.name,
+        etag: (item.etag ?? '').replace(/^"|"$/g, ''),
+        size: Number(item.size ?? 0),
+        lastModified: new Date(item.lastModified ?? 0),
+      });
+    }
+    return { objects, nextToken: res.isTruncated && res.nextContinuationToken ? res.nextContinuationToken : null };
+  }
+
+  /**
+   * Reads bytes [offset, offset + length) of an object with a ranged GET, and the user metadata
+   * from the same response. The caller must not ask past the object's size.
+   */
+  async readRange(bucket: string, key: string, offset: number, length: number): Promise<ObjectHead> {
+    return this.withRetry(async () => {
+      const stream = await this.client.getPartialObject(bucket, key, offset, length);
+      const headers = (stream as unknown as http.IncomingMessage).headers ?? {};
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      const metadata: Record<string, string> = {};
+      for (const [name, value] of Object.entries(headers)) {
+        if (name.startsWith('x-amz-meta-') && typeof value === 'string') metadata[name.slice(11)] = value;
+      }
+      return { bytes: Buffer.concat(chunks), metadata };
+    });
+  }
+
+  /**
+   * The bucket's lifecycle expiration rules, or a note when the server does not implement
+   * lifecycle (s3rver answers NotImplemented).
+   */
+  async lifecycle(bucket: string): Promise<LifecycleObservation> {
+    try {
+      const config = await this.withRetry(() => this.client.getBucketLifecycle(bucket));
+      const rules = config?.Rule ?? [];
+      const days = rules
+        .filter((rule) => rule.Status === 'Enabled')
+        .map((rule) => Number((rule.Expiration as { Days?: number | string } | undefined)?.Days))
+        .filter((d) => Number.isFinite(d) && d > 0);
+      return { supported: true, expirationDays: days };
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'NoSuchLifecycleConfiguration') return { supported: true, expirationDays: [] };
+      if (code === 'NotImplemented' || code === 'MethodNotAllowed') {
+        return { supported: false, note: `the server does not implement bucket lifecycle (${code})` };
+      }
+      return { supported: false, note: `lifecycle could not be read (${describeS3Error(error)})` };
+    }
+  }
+
+  /** Creates a bucket when missing (fixtures and demo only). */
+  async ensureBucket(bucket: string): Promise<void> {
+    if (!(await this.client.bucketExists(bucket))) await this.client.makeBucket(bucket, this.endpoint.region);
+  }
+
+  /** Writes an object with user metadata (fixtures and demo only). */
+  async putObject(bucket: string, key: string, bytes: Buffer, metadata: Record<string, string> = {}): Promise<void> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' };
+    for (const [name, value] of Object.entries(metadata)) headers[`X-Amz-Meta-${name}`] = value;
+    await this.client.putObject(bucket, key, bytes, bytes.length, headers);
+  }
+
+  /** Deletes an object (fixtures and tests only: the auditor itself never deletes). */
+  async removeObject(bucket: string, key: string): Promise<void> {
+    await this.client.removeObject(bucket, key);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { ConfigError, parseConfig } from '../../../config/load.js';
+
+const ENV = { EDGE_ACCESS_KEY: 'ak', EDGE_SECRET_KEY: 'sk', VENDOR_ACCESS_KEY: 'vak', VENDOR_SECRET_KEY: 'vsk' };
+
+function problemsOf(text: string, env: NodeJS.ProcessEnv = ENV): string[] {
+  try {
+    parseConfig(text, '/etc/anpr/auditor.yaml', env);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const edge = (extra = '') => `
+  - id: edge-a
+    role: edge
+    endpoint: http://127.0.0.1:4568
+    accessKeyEnv: EDGE_ACCESS_KEY
+    secretKeyEnv: EDGE_SECRET_KEY
+    buckets: [jwbeyenlaan]${extra}`;
+
+describe('config', () => {
+  it('accepts the shipped demo and default configs, with credentials from the environment', () => {
+    for (const file of ['config/demo.yaml', 'config/auditor.yaml']) {
+      const config = parseConfig(readFileSync(file, 'utf8'), `/repo/${file}`, ENV);
+      expect(config.sources.map((s) => s.id)).to.include.members(['edge-jwbeyenlaan', 'vendor-ars']);
+      expect(config.sources[0]!.credentials).to.deep.equal({ accessKey: 'ak', secretKey: 'sk' });
+      expect(config.contract).to.include({ edgeRetentionHours: 48, timezone: 'Europe/Amsterdam' });
+      expect(config.sources.find((s) => s.id === 'vendor-ars')!.register).to.equal('/repo/data/demo/randwyck-register.csv');
+    }
+  });
+
+  it('fills defaults for contract, scan and database', () => {
+    const config = parseConfig(`sources:${edge()}`, '/x/auditor.yaml', ENV);
+    expect(config.contract).to.deep.equal({
+      edgeRetentionHours: 48,
+      vendorRetentionDays: 28,
+      transferDeadlineHours: 48,
+      graceMinutes: 0,
+      timezone: 'Europe/Amsterdam',
+      clockSkewToleranceMinutes: 5,
+    });
+    expect(config.sources[0]!.concurrency).to.equal(8);
+    expect(config.scan.headBytes).to.equal(65536);
+    expect(config.databaseUrl).to.equal(undefined);
+  });
+
+  it('names the path of each problem, one line each', () => {
+    const problems = problemsOf(`
+contract:
+  edgeRetentionHours: -1
+  timezone: Europe/Maastricht
+sources:${edge()}
+  - id: Vendor A
+    role: cloud
+    endpoint: ftp://vendor
+    accessKeyEnv: vendor-key
+    secretKeyEnv: VENDOR_SECRET_KEY
+    buckets: []
+    colour: blue
+`);
+    expect(problems).to.include.members([
+      'contract.edgeRetentionHours: Too small: expected number to be >0',
+      'contract.timezone: must be an IANA time zone',
+      'sources[1].id: must be lower-case letters, digits and dashes',
+      'sources[1].endpoint: must be an http(s) URL',
+      'sources[1].accessKeyEnv: must be the name of an environment variable (A-Z, 0-9, _)',
+      'sources[1].buckets: must declare at least one bucket',
+      'sources[1]: unknown field(s): colour',
+    ]);
+    expect(problems.some((p) => p.startsWith('sources[1].role:'))).to.equal(true);
+  });
+
+  it('reports a missing credential variable as a config error, naming the field and the variable', () => {
+    const problems = problemsOf(`sources:${edge()}`, { EDGE_ACCESS_KEY: 'ak' });
+    expect(problems).to.deep.equal(['sources[0].secretKeyEnv: environment variable EDGE_SECRET_KEY is not set']);
+  });
+
+  it('rejects duplicate source ids and a missing sources list', () => {
+    expect(problemsOf(`sources:${edge()}${edge()}`)).to.deep.equal(['sources[1].id: duplicate source id "edge-a"']);
+    expect(problemsOf('contract: {}')[0]).to.match(/^sources: /);
+  });
+
+  it('reports YAML syntax errors with the file', () => {
+    const problems = problemsOf('sources: [unclosed');
+    expect(problems[0]).to.match(/^\/etc\/anpr\/auditor\.yaml: YAML: /);
+  });
+
+  it('validates schedules and violation signals', () => {
+    const problems = problemsOf(`sources:${edge(`
+    schedule: { every: hourly }
+    violationSignal: { metadata: X-Amz-Meta-Violation }`)}`);
+    expect(problems).to.include('sources[0].schedule.every: must be a duration like 30m, 1h or 1d');
+    expect(problems).to.include('sources[0].violationSignal.metadata: must be a lower-case user-metadata name without x-amz-meta-');
+  });
+});

@@ -1,0 +1,48 @@
+import { expect } from 'chai';
+import { jpegExifExtent, sniffImageFormat } from '../../../core/exif/image-head.js';
+
+function segment(marker: number, body: Buffer): Buffer {
+  const header = Buffer.from([0xff, marker, 0, 0]);
+  header.writeUInt16BE(body.length + 2, 2);
+  return Buffer.concat([header, body]);
+}
+const SOI = Buffer.from([0xff, 0xd8]);
+const exifBody = (size: number) => Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), Buffer.alloc(size)]);
+
+describe('image head', () => {
+  it('sniffs image formats by magic bytes and rejects text', () => {
+    expect(sniffImageFormat(Buffer.from([0xff, 0xd8, 0xff, 0xe0]))).to.equal('jpeg');
+    expect(sniffImageFormat(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).to.equal('png');
+    expect(sniffImageFormat(Buffer.from('II*\0rest', 'latin1'))).to.equal('tiff');
+    expect(sniffImageFormat(Buffer.from('plate list\n', 'utf8'))).to.equal(null);
+    expect(sniffImageFormat(Buffer.alloc(0))).to.equal(null);
+  });
+
+  it('finds the end of the EXIF segment after a JFIF segment', () => {
+    const jfif = segment(0xe0, Buffer.alloc(14));
+    const exif = segment(0xe1, exifBody(100));
+    const head = Buffer.concat([SOI, jfif, exif, Buffer.from([0xff, 0xda, 0, 2])]);
+    expect(jpegExifExtent(head)).to.deep.equal({ kind: 'exif', end: 2 + jfif.length + exif.length });
+  });
+
+  it('reports the EXIF end even when it lies past the head, so the reader can fetch more', () => {
+    const exif = segment(0xe1, exifBody(60000));
+    const head = Buffer.concat([SOI, exif]).subarray(0, 1024);
+    expect(jpegExifExtent(head)).to.deep.equal({ kind: 'exif', end: 2 + exif.length });
+  });
+
+  it('says none when the scan starts before any EXIF', () => {
+    const head = Buffer.concat([SOI, segment(0xdb, Buffer.alloc(64)), Buffer.from([0xff, 0xda, 0, 2, 1, 2])]);
+    expect(jpegExifExtent(head)).to.deep.equal({ kind: 'none' });
+  });
+
+  it('asks for more when the head ends inside the marker walk', () => {
+    const head = Buffer.concat([SOI, segment(0xdb, Buffer.alloc(64))]);
+    expect(jpegExifExtent(head).kind).to.equal('need-more');
+  });
+
+  it('recognises garbage after SOI as corrupt', () => {
+    const head = Buffer.concat([SOI, Buffer.from('this is not a marker at all', 'latin1')]);
+    expect(jpegExifExtent(head).kind).to.equal('corrupt');
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * The BullMQ processor of the scan queue: dispatches by job name to core/scan. Thin on purpose:
+ * the only logic here is the step-job pattern that lets `scan-source` wait for its bucket children.
+ */
+import { WaitingChildrenError, type Job, type Queue } from 'bullmq';
+import {
+  jobIds,
+  JOB_NAMES,
+  type FinalizeScanData,
+  type JobName,
+  type ScanBucketData,
+  type ScanBucketResult,
+  type ScanSourceData,
+  type ScanSourceResult,
+} from '../core/queue/jobs.js';
+import { SCAN_JOB_OPTIONS } from '../core/queue/connection.js';
+import { scanBucketRange } from '../core/scan/bucket-scan.js';
+import { finalizeScan } from '../core/scan/finalize.js';
+import { aggregateSource } from '../core/scan/source-aggregate.js';
+import { discoverSource, type DiscoveredBucket, type DiscoveryResult } from '../core/scan/source-discovery.js';
+import type { ScanDeps } from '../core/scan/scan-deps.js';
+
+type Handler = (job: Job, token: string | undefined) => Promise<unknown>;
+
+/** Values and failures of a parent's children, in the shapes our jobs return. */
+async function childOutcomes<T>(job: Job): Promise<{ values: T[]; failures: string[] }> {
+  const values = Object.values(await job.getChildrenValues<T>());
+  const ignored = await job.getIgnoredChildrenFailures();
+  const failures = Object.entries(ignored).map(([key, reason]) => `job ${key.split(':').pop()} failed: ${reason}`);
+  return { values, failures };
+}
+
+async function isCancelled(deps: ScanDeps, scanId: string): Promise<boolean> {
+  return (await deps.store.getScan(scanId))?.status === 'cancelled';
+}
+
+function scanSource(deps: ScanDeps, queue: Queue): Handler {
+  return async (job, token) => {
+    const data = job.data as ScanSourceData & { discovery?: DiscoveryResult };
+    let step = data.step ?? 'discover';
+    if (step === 'discover') {
+      const discovery = await discoverSource(deps, data.sourceId);
+      const cancelled = await isCancelled(deps, data.scanId);
+      const children = cancelled
+        ? []
+        : discovery.buckets.flatMap((bucket) =>
+            bucket.shards.map((range, shard) => ({
+              name: 'scan-bucket',
+              data: {
+                scanId: data.scanId,
+                sourceId: data.sourceId,
+                bucket: bucket.bucket,
+                judgedAt: data.judgedAt,
+                declared: bucket.declared,
+                testLike: bucket.testLike,
+                shard,
+                range,
+              } satisfies ScanBucketData,
+              opts: {
+                ...SCAN_JOB_OPTIONS,
+                jobId: jobIds.bucket(data.scanId, data.sourceId, bucket.bucket, shard),
+                parent: { id: job.id!, queue: job.queueQualifiedName },
+                ignoreDependencyOnFailure: true,
+              },
+            })),
+          );
+      // Children first, then the step: a crash in between re-runs discovery, and the deterministic
+      // job ids make the re-added children no-ops.
+      await queue.addBulk(children);
+      await job.updateData({ ...data, step: 'wait', discovery });
+      step = 'wait';
+    }
+    if (step === 'wait') {
+      if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
+    }
+    const current = job.data as ScanSourceData & { discovery: DiscoveryResult };
+    const { values, failures } = await childOutcomes<ScanBucketResult>(job);
+    const result: ScanSourceResult = await aggregateSource(deps, {
+      scanId: current.scanId,
+      sourceId: current.sourceId,
+      now: new Date(current.judgedAt),
+      buckets: current.discovery.buckets as DiscoveredBucket[],
+      errors: current.discovery.errors,
+      notes: current.discovery.notes,
+      results: values,
+      failures,
+    });
+    return result;
+  };
+}
+
+function scanBucket(deps: ScanDeps): Handler {
+  return async (job) => {
+    const data = job.data as ScanBucketData;
+    return scanBucketRange(deps, {
+      ...data,
+      now: new Date(data.judgedAt),
+      checkpoint: data.checkpoint,
+      matchRegister: deps.registerMatcher(data.sourceId),
+      onCheckpoint: async (checkpoint) => {
+        await job.updateData({ ...(job.data as ScanBucketData), checkpoint });
+      },
+      shouldStop: () => isCancelled(deps, data.scanId),
+    });
+  };
+}
+
+function finalize(deps: ScanDeps): Handler {
+  return async (job) => {
+    const data = job.data as FinalizeScanData;
+    const { values, failures } = await childOutcomes<ScanSourceResult>(job);
+    return finalizeScan(deps.store, data.scanId, data.sources ?? values.map((v) => v.sourceId), values, failures, new Date());
+  };
+}
+
+/**
+ * Builds the processor for a worker. Refuses to build when a job name has no handler, so a worker
+ * never starts that would fail jobs it does not know.
+ */
+export function createScanProcessor(deps: ScanDeps, queue: Queue): (job: Job, token?: string) => Promise<unknown> {
+  const handlers: Record<JobName, Handler> = {
+    'finalize-scan': finalize(deps),
+    'scan-source': scanSource(deps, queue),
+    'scan-bucket': scanBucket(deps),
+  };
+  for (const name of JOB_NAMES) if (!handlers[name]) throw new Error(`no processor for job ${name}`);
+  return (job, token) => {
+    const handler = handlers[job.name as JobName];
+    if (!handler) throw new Error(`unknown job name "${job.name}"`);
+    return handler(job, token);
+  };
+}

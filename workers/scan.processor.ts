@@ -2,7 +2,7 @@
  * The BullMQ processor of the scan queue: dispatches by job name to core/scan. Thin on purpose:
  * the only logic here is the step-job pattern that lets `scan-source` wait for its bucket children.
  */
-import { WaitingChildrenError, type Job, type Queue } from 'bullmq';
+import { WaitingChildrenError, type FlowProducer, type Job, type Queue } from 'bullmq';
 import {
   jobIds,
   JOB_NAMES,
@@ -10,12 +10,14 @@ import {
   type JobName,
   type ScanBucketData,
   type ScanBucketResult,
+  type ScheduledScanData,
   type ScanSourceData,
   type ScanSourceResult,
 } from '../core/queue/jobs.js';
 import { SCAN_JOB_OPTIONS } from '../core/queue/connection.js';
 import { scanBucketRange } from '../core/scan/bucket-scan.js';
 import { finalizeScan } from '../core/scan/finalize.js';
+import { startScan } from '../core/scan/start-scan.js';
 import { aggregateSource } from '../core/scan/source-aggregate.js';
 import { discoverSource, type DiscoveredBucket, type DiscoveryResult } from '../core/scan/source-discovery.js';
 import type { ScanDeps } from '../core/scan/scan-deps.js';
@@ -105,6 +107,17 @@ function scanBucket(deps: ScanDeps): Handler {
   };
 }
 
+function scheduledScan(deps: ScanDeps, flows: FlowProducer): Handler {
+  return async (job) => {
+    const { sourceId } = job.data as ScheduledScanData;
+    if (!deps.config.sources.some((s) => s.id === sourceId)) return { skipped: `source ${sourceId} is no longer configured` };
+    const running = await deps.store.listScans({ source: sourceId, status: 'running', limit: 1 });
+    // A scan still running covers this slot; starting a second would only double the load.
+    if (running.length > 0) return { skipped: `scan ${running[0]!.id} of ${sourceId} is still running` };
+    return { scanId: await startScan(deps.store, flows, { sources: [sourceId], trigger: 'schedule' }) };
+  };
+}
+
 function finalize(deps: ScanDeps): Handler {
   return async (job) => {
     const data = job.data as FinalizeScanData;
@@ -117,8 +130,13 @@ function finalize(deps: ScanDeps): Handler {
  * Builds the processor for a worker. Refuses to build when a job name has no handler, so a worker
  * never starts that would fail jobs it does not know.
  */
-export function createScanProcessor(deps: ScanDeps, queue: Queue): (job: Job, token?: string) => Promise<unknown> {
+export function createScanProcessor(
+  deps: ScanDeps,
+  queue: Queue,
+  flows: FlowProducer,
+): (job: Job, token?: string) => Promise<unknown> {
   const handlers: Record<JobName, Handler> = {
+    'scheduled-scan': scheduledScan(deps, flows),
     'finalize-scan': finalize(deps),
     'scan-source': scanSource(deps, queue),
     'scan-bucket': scanBucket(deps),

@@ -6,8 +6,13 @@
 /** The queue every scan job goes through. */
 export const SCAN_QUEUE = 'scan';
 
-export const JOB_NAMES = ['finalize-scan', 'scan-source', 'scan-bucket'] as const;
+export const JOB_NAMES = ['scheduled-scan', 'finalize-scan', 'scan-source', 'scan-bucket'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
+
+/** Fired by a source's job scheduler: starts a scan of that source unless one is running. */
+export interface ScheduledScanData {
+  sourceId: string;
+}
 
 /** Parent of one scan: runs when every `scan-source` child has finished, and sets the scan status. */
 export interface FinalizeScanData {

@@ -43,8 +43,7 @@ export interface AnonymousProbe {
 }
 
 export type LifecycleObservation =
-  | { supported: false; note: string }
-  | { supported: true; expirationDays: number[] };
+  { supported: false; note: string } | { supported: true; expirationDays: number[] };
 
 /** A rule judged once per object. */
 export interface ObjectRule {

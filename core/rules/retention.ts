@@ -1,0 +1,49 @@
+/**
+ * The age test shared by `edge-retention` and `vendor-retention`: only the role, the limit and the
+ * wording differ, and the edges (exactly at the limit, LastModified fallback) must not.
+ */
+import type { FindingDraft, ObjectSnapshot, RuleContext } from '../model.js';
+import { formatTime } from './format.js';
+import { draft, hoursBetween, type RuleMeta } from './rule.js';
+
+/** What a retention rule plugs into {@link judgeRetention}. */
+export interface RetentionLimit {
+  /** Maximum age in ms, grace included. Exactly this old is still allowed. */
+  limitMs: number;
+  /** The threshold as written in the finding (`48 h + 15 min grace`). */
+  threshold: string;
+  /** The rest of the sentence after the age (`edge devices may keep images at most 48 h`). */
+  rule: string;
+  /** How to write the age (`72.5 h`, `30.1 d (722.4 h)`). */
+  formatAge(ageMs: number): string;
+}
+
+/**
+ * One finding when the image is older than the limit at `ctx.now`, none otherwise.
+ * A LastModified fallback still counts: LastModified is when the object was last written, so the
+ * image is at least that old, and if even that is over the limit the image certainly is.
+ */
+export function judgeRetention(
+  meta: RuleMeta,
+  snapshot: ObjectSnapshot,
+  ctx: RuleContext,
+  limit: RetentionLimit,
+): FindingDraft[] {
+  const ageMs = ctx.now.getTime() - snapshot.captureTime.getTime();
+  if (ageMs <= limit.limitMs) return [];
+  const when = formatTime(snapshot.captureTime, ctx.contract.timezone);
+  const subject =
+    snapshot.captureTimeOrigin === 'last-modified'
+      ? `Image stored ${when} (LastModified, used because its capture time could not be read; the image is at least this old)`
+      : `Image captured ${when}`;
+  return [
+    draft(meta, limit.threshold, `${subject} is ${limit.formatAge(ageMs)} old; ${limit.rule}.`, {
+      captureTime: snapshot.captureTime.toISOString(),
+      captureTimeOrigin: snapshot.captureTimeOrigin,
+      exifCaptureTime: snapshot.exifCaptureTime,
+      judgedAt: ctx.now.toISOString(),
+      ageHours: hoursBetween(snapshot.captureTime, ctx.now),
+      maxAgeHours: limit.limitMs / 3_600_000,
+    }),
+  ];
+}

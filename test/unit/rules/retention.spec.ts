@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import { rule as edgeRetention } from '../../../core/rules/edge-retention/edge-retention.rule.js';
+import { rule as vendorRetention } from '../../../core/rules/vendor-retention/vendor-retention.rule.js';
+import { ago, HOUR, makeContext, makeSnapshot, MINUTE, NOW, SECOND } from './snapshot-factory.js';
+
+const DAY = 24 * HOUR;
+
+describe('edge-retention', () => {
+  const edge = makeContext('edge');
+  const judge = (
+    captureTime: Date,
+    ctx = edge,
+    origin: 'exif-offset' | 'exif-local' | 'last-modified' = 'exif-offset',
+  ) =>
+    edgeRetention.evaluate(
+      makeSnapshot({ captureTime, lastModified: captureTime, captureTimeOrigin: origin }),
+      ctx,
+    );
+
+  it('passes an image exactly at the 48 h limit', () => {
+    expect(judge(ago(48 * HOUR))).to.deep.equal([]);
+  });
+
+  it('flags an image one second over the limit, with its age and the threshold', () => {
+    const [finding, ...rest] = judge(ago(48 * HOUR + SECOND));
+    expect(rest).to.have.length(0);
+    expect(finding).to.include({ rule: 'edge-retention', severity: 'high', threshold: '48 h' });
+    expect(finding?.details).to.include({ captureTimeOrigin: 'exif-offset', ageHours: 48 });
+  });
+
+  it('judges sub-second capture times to the millisecond', () => {
+    expect(judge(ago(48 * HOUR + 1))).to.have.length(1);
+    expect(judge(ago(48 * HOUR - 1))).to.have.length(0);
+  });
+
+  it('writes the reason in the contract zone with the age in hours', () => {
+    const captureTime = new Date('2026-11-17T07:00:00Z');
+    const [finding] = judge(captureTime);
+    expect(finding?.reason).to.equal(
+      'Image captured 2026-11-17 08:00:00 +01:00 (Europe/Amsterdam) is 72.5 h old; ' +
+        'edge devices may keep images at most 48 h.',
+    );
+  });
+
+  it('shows milliseconds of a sub-second capture time', () => {
+    const [finding] = judge(new Date('2026-11-17T07:00:00.250Z'));
+    expect(finding?.reason).to.contain('2026-11-17 08:00:00.250 +01:00');
+  });
+
+  it('adds the grace to the limit and names it in the threshold', () => {
+    const ctx = makeContext('edge', { contract: { graceMinutes: 15 } });
+    expect(judge(ago(48 * HOUR + 15 * MINUTE), ctx)).to.have.length(0);
+    const [finding] = judge(ago(48 * HOUR + 15 * MINUTE + SECOND), ctx);
+    expect(finding?.threshold).to.equal('48 h + 15 min grace');
+  });
+
+  it('honours a configured limit', () => {
+    const ctx = makeContext('edge', { contract: { edgeRetentionHours: 24 } });
+    expect(judge(ago(24 * HOUR + SECOND), ctx)).to.have.length(1);
+  });
+
+  it('still flags on the LastModified fallback, saying so', () => {
+    const [finding] = judge(ago(72 * HOUR), edge, 'last-modified');
+    expect(finding?.reason).to.match(
+      /^Image stored .* \(LastModified, used because its capture time could not be read/,
+    );
+    expect(finding?.details).to.include({ captureTimeOrigin: 'last-modified' });
+  });
+
+  it('says nothing about vendor sources', () => {
+    expect(judge(ago(100 * DAY), makeContext('vendor'))).to.deep.equal([]);
+  });
+
+  it('passes an image from the future (that is clock-skew)', () => {
+    expect(judge(new Date(NOW.getTime() + HOUR))).to.deep.equal([]);
+  });
+});
+
+describe('vendor-retention', () => {
+  const vendor = makeContext('vendor');
+  const judge = (captureTime: Date, ctx = vendor) =>
+    vendorRetention.evaluate(makeSnapshot({ captureTime, lastModified: captureTime }), ctx);
+
+  it('passes an image exactly 28 d old', () => {
+    expect(judge(ago(28 * DAY))).to.deep.equal([]);
+  });
+
+  it('flags an image one second over 28 d', () => {
+    const [finding] = judge(ago(28 * DAY + SECOND));
+    expect(finding).to.include({ rule: 'vendor-retention', severity: 'high', threshold: '28 d' });
+  });
+
+  it('flags one millisecond over and passes one under', () => {
+    expect(judge(ago(28 * DAY + 1))).to.have.length(1);
+    expect(judge(ago(28 * DAY - 1))).to.have.length(0);
+  });
+
+  it('counts 24 h days and adds the grace', () => {
+    const ctx = makeContext('vendor', { contract: { vendorRetentionDays: 7, graceMinutes: 15 } });
+    expect(judge(ago(7 * DAY + 15 * MINUTE), ctx)).to.have.length(0);
+    const [finding] = judge(ago(7 * DAY + 15 * MINUTE + SECOND), ctx);
+    expect(finding?.threshold).to.equal('7 d + 15 min grace');
+  });
+
+  it('gives the age in days and hours, and the capture time in summer time when it was', () => {
+    const [finding] = judge(new Date('2026-10-20T06:30:00Z'));
+    expect(finding?.reason).to.equal(
+      'Image captured 2026-10-20 08:30:00 +02:00 (Europe/Amsterdam) is 31.04 d (745 h) old; ' +
+        "the vendor's server may keep images at most 28 d.",
+    );
+  });
+
+  it('says nothing about edge sources', () => {
+    expect(judge(ago(100 * DAY), makeContext('edge'))).to.deep.equal([]);
+  });
+});

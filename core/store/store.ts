@@ -35,6 +35,8 @@ export interface ObjectState {
   key: string;
   etag: string;
   size: number;
+  /** LastModified as listed when this version was read. */
+  lastModified: Date;
   isImage: boolean;
   readError: string | null;
   captureTime: Date | null;
@@ -83,6 +85,21 @@ export interface FindingHistoryEntry {
   until: string | null;
 }
 
+/**
+ * An officer's decision on a finding. `remediated` is not among them: only a scan that no longer finds
+ * the object decides that.
+ */
+export interface FindingStatusChange {
+  status: Exclude<FindingStatus, 'remediated'>;
+  /** Who decided (a user name or id), for the history. */
+  actor: string;
+  comment?: string;
+  /** Until when the decision holds (e.g. an accepted risk), recorded in the history. */
+  until?: Date | null;
+  /** When it was decided; now when omitted. */
+  at?: Date;
+}
+
 export interface ScanCounts {
   objectsListed: number;
   objectsEvaluated: number;
@@ -96,7 +113,17 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 
-  createScan(scan: { id: string; sources: string[]; trigger: Scan['trigger']; judgedAt: Date }): Promise<void>;
+  /**
+   * Records a scan as `running`. Creating an id that exists already does nothing, so a retried trigger
+   * is harmless. `startedAt` defaults to the database's clock.
+   */
+  createScan(scan: {
+    id: string;
+    sources: string[];
+    trigger: Scan['trigger'];
+    judgedAt: Date;
+    startedAt?: Date;
+  }): Promise<void>;
   getScan(id: string): Promise<Scan | null>;
   listScans(opts?: { limit?: number; source?: string }): Promise<Scan[]>;
   /** Replaces the progress row of one bucket (or shard aggregate) of a scan. */
@@ -109,14 +136,20 @@ export interface Store {
   finishScan(scanId: string, status: ScanStatus, at: Date): Promise<void>;
 
   /**
-   * Inserts or refreshes findings by (source, bucket, key, rule): first seen is kept, last seen and
-   * the evidence are updated, a remediated finding that reappears is reopened.
+   * Inserts or refreshes findings by (source, bucket, key, rule): first seen and first scan are kept,
+   * last seen, last scan and the evidence (severity, etag, size, times, age, threshold, reason,
+   * details) are updated, a remediated finding that reappears is reopened (`open`, remediatedAt
+   * cleared), an officer's status (acknowledged, resolved, false-positive, accepted-risk) is kept.
+   * Each finding is recorded as seen in `scanId`, which must exist. Within one call the last input for
+   * an identity wins. Atomic per call.
    */
   upsertFindings(scanId: string, findings: FindingInput[], seenAt: Date): Promise<void>;
   /**
-   * After a complete scan of a bucket: every open finding of that bucket not seen in this scan
-   * becomes `remediated` at `at`. Bucket-level findings (key '') are included only when
-   * `includeBucketLevel`. Returns how many changed.
+   * After a complete scan of a bucket: every finding of that bucket not seen in this scan and not
+   * remediated already (whatever an officer set) becomes `remediated` at `at`. Bucket-level findings
+   * (key '') are included only when `includeBucketLevel`. `keyFrom` (exclusive) and `keyTo`
+   * (inclusive) limit it to the key range of one shard, compared in byte order as S3 lists keys.
+   * Returns how many changed.
    */
   remediateUnseen(
     scanId: string,
@@ -129,8 +162,44 @@ export interface Store {
   listFindings(filter: FindingFilter): Promise<FindingPage>;
   /** All findings of a scan (seen in it), for reports and `--json`. */
   findingsOfScan(scanId: string): Promise<Finding[]>;
+  /**
+   * Sets a finding's status by an officer's decision and records it in the finding's history, in one
+   * transaction. Returns the updated finding, or null when there is no finding with that id.
+   */
+  setFindingStatus(id: string, change: FindingStatusChange): Promise<Finding | null>;
+  /** The officer decisions on a finding, oldest first (empty for an unknown id). */
+  findingHistory(id: string): Promise<FindingHistoryEntry[]>;
 
-  /** States of the given keys of one bucket, for incremental reads. */
+  /**
+   * The buckets of a source that hold findings not yet remediated, sorted; lets a complete scan of a
+   * source remediate the findings of buckets that no longer exist.
+   */
+  bucketsWithFindings(source: string): Promise<string[]>;
+
+  /** States of the given keys of one bucket, for incremental reads (unknown keys are absent). */
   getObjectStates(source: string, bucket: string, keys: string[]): Promise<Map<string, ObjectState>>;
+  /** Inserts or replaces object states by (source, bucket, key); the last state of a key wins. */
   putObjectStates(states: ObjectState[]): Promise<void>;
+  /**
+   * One page of a bucket's object states in key order (byte order, as S3 lists), starting after
+   * `afterKey` (from the start when null); at most `limit` (1..1000). A page shorter than `limit` is
+   * the last.
+   */
+  listObjectStates(
+    source: string,
+    bucket: string,
+    afterKey: string | null,
+    limit: number,
+  ): Promise<ObjectState[]>;
+  /**
+   * Stores a perceptual hash for an object, only while its stored version still has `etag` (a hash of
+   * an older version must not label a newer one). Returns whether it was stored.
+   */
+  setPerceptualHash(
+    source: string,
+    bucket: string,
+    key: string,
+    etag: string,
+    hash: string,
+  ): Promise<boolean>;
 }

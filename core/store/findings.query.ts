@@ -1,0 +1,153 @@
+/**
+ * The SQL of `listFindings`: filters, sorts and the keyset cursor. Every value is a `$n` parameter;
+ * only fixed fragments chosen from the tables below are spliced into the text.
+ */
+import type { Db } from './db.js';
+import { InvalidCursorError } from './errors.js';
+import { clampLimit, FINDING_COLUMNS, isoParam, toFinding, type FindingRow } from './rows.js';
+import type { FindingFilter, FindingPage } from './store.js';
+
+export type FindingSort = NonNullable<FindingFilter['sort']>;
+export type SortOrder = NonNullable<FindingFilter['order']>;
+
+/** Page size when the filter gives none, and the most one page holds. */
+export const DEFAULT_FINDING_PAGE = 100;
+export const MAX_FINDING_PAGE = 1000;
+
+const utcText = (column: string): string =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * Per sort: the key expression (as the indexes of 001_initial.sql spell it, so they are used), its
+ * exact text for the cursor (microseconds and shortest-exact floats survive the round trip), the
+ * type to read it back as, and what a well-formed value looks like.
+ */
+const SORTS: Record<FindingSort, { expr: string; text: string; type: string; valid: RegExp }> = {
+  severity: { expr: 'f.severity_rank', text: 'f.severity_rank::text', type: 'smallint', valid: /^[0-4]$/ },
+  firstSeen: {
+    expr: 'f.first_seen',
+    text: utcText('f.first_seen'),
+    type: 'timestamptz',
+    valid: /^\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/,
+  },
+  lastSeen: {
+    expr: 'f.last_seen',
+    text: utcText('f.last_seen'),
+    type: 'timestamptz',
+    valid: /^\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/,
+  },
+  ageHours: {
+    // Findings without an age sort as the youngest: a NULL key would break the row comparison.
+    expr: `COALESCE(f.age_hours, '-Infinity'::double precision)`,
+    text: `COALESCE(f.age_hours, '-Infinity'::double precision)::text`,
+    type: 'double precision',
+    valid: /^(-?Infinity|-?\d+(\.\d+)?(e[+-]?\d+)?)$/,
+  },
+};
+
+interface CursorBody {
+  s: FindingSort;
+  o: SortOrder;
+  v: string;
+  id: string;
+}
+
+/** An opaque cursor: base64url of the sort, the order, the last row's sort value and its id. */
+export function encodeCursor(body: CursorBody): string {
+  return Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
+}
+
+/**
+ * The position a cursor points after; throws {@link InvalidCursorError} for anything not issued by
+ * {@link encodeCursor} for this same sort and order.
+ */
+export function decodeCursor(cursor: string, sort: FindingSort, order: SortOrder): { v: string; id: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError('not a cursor');
+  }
+  const c = body as Partial<CursorBody> | null;
+  if (!c || typeof c !== 'object' || typeof c.v !== 'string' || typeof c.id !== 'string') {
+    throw new InvalidCursorError('not a cursor');
+  }
+  if (c.s !== sort || c.o !== order) {
+    throw new InvalidCursorError(`issued for sort ${String(c.s)} ${String(c.o)}, not ${sort} ${order}`);
+  }
+  if (!SORTS[sort].valid.test(c.v)) throw new InvalidCursorError('bad position');
+  return { v: c.v, id: c.id };
+}
+
+/** Collects parameter values and hands out their `$n` placeholders. */
+class Params {
+  readonly values: unknown[] = [];
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+function anyOf(where: string[], params: Params, column: string, values: readonly string[] | undefined): void {
+  // An empty list means "no filter", as an absent query parameter would.
+  if (values && values.length > 0) where.push(`${column} = ANY(${params.add(values)}::text[])`);
+}
+
+/**
+ * One page of findings matching `filter` (see {@link FindingFilter}), ordered by the sort key then id
+ * in the same direction (default: severity, descending, so critical first; order defaults to desc
+ * for every sort). `nextCursor` is null on the last page.
+ */
+export async function listFindings(db: Db, filter: FindingFilter): Promise<FindingPage> {
+  const sortName: FindingSort = filter.sort ?? 'severity';
+  const order: SortOrder = filter.order ?? 'desc';
+  const sort = SORTS[sortName];
+  if (!sort) throw new RangeError(`unknown sort ${String(sortName)}`);
+  if (order !== 'asc' && order !== 'desc') throw new RangeError(`unknown order ${String(order)}`);
+  const limit = clampLimit(filter.limit, DEFAULT_FINDING_PAGE, MAX_FINDING_PAGE);
+
+  const params = new Params();
+  const where: string[] = [];
+  anyOf(where, params, 'f.rule', filter.rule);
+  anyOf(where, params, 'f.severity', filter.severity);
+  anyOf(where, params, 'f.source', filter.source);
+  anyOf(where, params, 'f.bucket', filter.bucket);
+  anyOf(where, params, 'f.status', filter.status);
+  if (filter.since) where.push(`f.last_seen >= ${params.add(isoParam(filter.since))}::timestamptz`);
+  if (filter.until) where.push(`f.first_seen <= ${params.add(isoParam(filter.until))}::timestamptz`);
+  if (filter.keyContains) {
+    // Keys are collated "C", under which lower() folds ASCII only; the default collation folds É too.
+    where.push(`strpos(lower(f.key COLLATE "default"), lower(${params.add(filter.keyContains)}::text)) > 0`);
+  }
+  if (filter.scanId !== undefined) {
+    where.push(
+      `EXISTS (SELECT 1 FROM finding_scans fs WHERE fs.finding_id = f.id AND fs.scan_id = ${params.add(filter.scanId)})`,
+    );
+  }
+  if (filter.cursor) {
+    const after = decodeCursor(filter.cursor, sortName, order);
+    const op = order === 'desc' ? '<' : '>';
+    where.push(
+      `(${sort.expr}, f.id) ${op} (${params.add(after.v)}::${sort.type}, ${params.add(after.id)}::text)`,
+    );
+  }
+
+  const dir = order === 'desc' ? 'DESC' : 'ASC';
+  // One row more than the page tells whether another page follows without a count.
+  const rows = await db.query<FindingRow & { sort_value: string }>(
+    `SELECT ${FINDING_COLUMNS}, ${sort.text} AS sort_value
+     FROM findings f
+     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY ${sort.expr} ${dir}, f.id ${dir}
+     LIMIT ${params.add(limit + 1)}`,
+    params.values,
+  );
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor =
+    rows.length > limit && last
+      ? encodeCursor({ s: sortName, o: order, v: last.sort_value, id: last.id })
+      : null;
+  return { items: page.map(toFinding), nextCursor };
+}

@@ -1,0 +1,80 @@
+/** The entry point to the store: pick the engine, bring its schema up to date, compose the repositories. */
+import { openDb, type Db } from './db.js';
+import { FindingsRepository } from './findings.repository.js';
+import { migrate } from './migrate.js';
+import { ObjectsRepository } from './objects.repository.js';
+import { ScansRepository } from './scans.repository.js';
+import type { Store } from './store.js';
+
+/** Where the store lives: PostgreSQL when `databaseUrl` is set, else PGlite at `dataDir`. */
+export interface OpenStoreOptions {
+  /** A `postgres://` URL. */
+  databaseUrl?: string;
+  /** A PGlite data directory (parents are created) or `memory://`. */
+  dataDir?: string;
+  /** A schema for every table, created when missing (see `OpenDbOptions.schema` in db.ts). */
+  schema?: string;
+  /** Most PostgreSQL connections (default 10). */
+  poolSize?: number;
+  /** Errors of idle PostgreSQL connections; see `OpenDbOptions.onPoolError` in db.ts. */
+  onPoolError?: (error: Error) => void;
+}
+
+/**
+ * Opens the database, applies pending migrations (see {@link migrate}) and returns the {@link Store}.
+ * Throws when neither location is given, the database does not answer or a migration fails; the
+ * connections are closed again in that case. The caller owns the store and must `close()` it.
+ */
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  const db = await openDb(opts);
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return createStore(db);
+}
+
+/**
+ * A {@link Store} over an already migrated {@link Db}; closing the store closes `db`. For callers
+ * (and tests) that manage the database themselves.
+ */
+export function createStore(db: Db): Store {
+  const scans = new ScansRepository(db);
+  const findings = new FindingsRepository(db);
+  const objects = new ObjectsRepository(db);
+  return {
+    kind: db.kind,
+    ping: async () => {
+      await db.query('SELECT 1');
+    },
+    close: () => db.close(),
+
+    createScan: (scan) => scans.createScan(scan),
+    getScan: (id) => scans.getScan(id),
+    listScans: (opts) => scans.listScans(opts),
+    setBucketProgress: (scanId, progress) => scans.setBucketProgress(scanId, progress),
+    addScanCounts: (scanId, counts) => scans.addScanCounts(scanId, counts),
+    addScanError: (scanId, error) => scans.addScanError(scanId, error),
+    addScanNote: (scanId, note) => scans.addScanNote(scanId, note),
+    finishScan: (scanId, status, at) => scans.finishScan(scanId, status, at),
+
+    upsertFindings: (scanId, list, seenAt) => findings.upsertFindings(scanId, list, seenAt),
+    remediateUnseen: (scanId, source, bucket, at, opts) =>
+      findings.remediateUnseen(scanId, source, bucket, at, opts),
+    getFinding: (id) => findings.getFinding(id),
+    listFindings: (filter) => findings.listFindings(filter),
+    findingsOfScan: (scanId) => findings.findingsOfScan(scanId),
+    setFindingStatus: (id, change) => findings.setFindingStatus(id, change),
+    findingHistory: (id) => findings.findingHistory(id),
+    bucketsWithFindings: (source) => findings.bucketsWithFindings(source),
+
+    getObjectStates: (source, bucket, keys) => objects.getObjectStates(source, bucket, keys),
+    putObjectStates: (states) => objects.putObjectStates(states),
+    listObjectStates: (source, bucket, afterKey, limit) =>
+      objects.listObjectStates(source, bucket, afterKey, limit),
+    setPerceptualHash: (source, bucket, key, etag, hash) =>
+      objects.setPerceptualHash(source, bucket, key, etag, hash),
+  };
+}

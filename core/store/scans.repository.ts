@@ -38,14 +38,15 @@ export class ScansRepository {
    * See {@link Store.listScans}: newest first (by start, then id), at most `limit` (default 50, at
    * most {@link MAX_SCAN_PAGE}), only those covering `source` when given.
    */
-  async listScans(opts: { limit?: number; source?: string } = {}): Promise<Scan[]> {
+  async listScans(opts: { limit?: number; source?: string; status?: ScanStatus } = {}): Promise<Scan[]> {
     const limit = clampLimit(opts.limit, 50, MAX_SCAN_PAGE);
     const rows = await this.db.query<ScanRow>(
       `SELECT ${SCAN_COLUMNS} FROM scans
        WHERE ($1::text IS NULL OR sources @> ARRAY[$1::text])
+         AND ($3::text IS NULL OR status = $3::text)
        ORDER BY started_at DESC, id DESC
        LIMIT $2`,
-      [opts.source ?? null, limit],
+      [opts.source ?? null, limit, opts.status ?? null],
     );
     const buckets = await this.bucketsOf(rows.map((row) => row.id));
     return rows.map((row) => toScan(row, buckets.get(row.id) ?? []));
@@ -120,6 +121,9 @@ export class ScansRepository {
     await this.updateOne(
       scanId,
       `UPDATE scans SET status = $2, finished_at = $3::timestamptz,
+         -- The bucket rows hold absolute counts (a resumed job rewrites, never adds twice).
+         objects_listed = GREATEST(objects_listed, (SELECT COALESCE(sum(listed), 0) FROM scan_buckets WHERE scan_id = $1)),
+         objects_evaluated = GREATEST(objects_evaluated, (SELECT COALESCE(sum(evaluated), 0) FROM scan_buckets WHERE scan_id = $1)),
          findings_by_rule = COALESCE((
            SELECT jsonb_object_agg(counted.rule, counted.n)
            FROM (

@@ -125,7 +125,7 @@ export interface Store {
     startedAt?: Date;
   }): Promise<void>;
   getScan(id: string): Promise<Scan | null>;
-  listScans(opts?: { limit?: number; source?: string }): Promise<Scan[]>;
+  listScans(opts?: { limit?: number; source?: string; status?: ScanStatus }): Promise<Scan[]>;
   /** Replaces the progress row of one bucket (or shard aggregate) of a scan. */
   setBucketProgress(scanId: string, progress: BucketProgress): Promise<void>;
   /** Adds to the running counters of a scan (safe from several workers at once). */

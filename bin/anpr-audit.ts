@@ -7,6 +7,8 @@ import { ConfigError, loadConfig, type Config } from '../config/load.js';
 import { createLogger } from '../core/log.js';
 import { openRuntime } from '../core/runtime.js';
 import { EXIT, printOutcome, progressReporter, runScan } from './commands/scan.command.js';
+import { schedulesCommand } from './commands/schedules.command.js';
+import { serveCommand, serverCommand } from './commands/server.command.js';
 import { startScanWorkers } from '../workers/scan-workers.js';
 
 const USAGE = `Usage:
@@ -97,7 +99,13 @@ async function workerCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { scan: scanCommand, worker: workerCommand };
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  scan: scanCommand,
+  worker: workerCommand,
+  server: serverCommand,
+  serve: serveCommand,
+  schedules: schedulesCommand,
+};
 
 /** Runs the CLI and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {

@@ -137,3 +137,15 @@ export function sourceRef(source: SourceConfig): SourceRef {
       source.register !== undefined || signal?.metadata !== undefined || signal?.exif !== undefined,
   };
 }
+
+/**
+ * The environment for the demo: the process environment, with the embedded S3 server's
+ * credentials filled in for the demo's source variables when they are not set.
+ */
+export function demoEnvironment(credentials: Credentials, names: string[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of names) {
+    if (!env[name]) env[name] = /SECRET/.test(name) ? credentials.secretKey : credentials.accessKey;
+  }
+  return env;
+}

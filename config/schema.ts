@@ -3,6 +3,7 @@
  * rename nothing, only add.
  */
 import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
 import { IANAZone } from 'luxon';
 
 const httpUrl = z
@@ -79,6 +80,23 @@ export const sourceSchema = z
   })
   .strict();
 
+/** An IPv4 or IPv6 network in CIDR notation, or a single address. */
+const network = z
+  .string()
+  .refine(
+    (value) => ipaddr.isValid(value) || isValidCidr(value),
+    'must be an IP address or a CIDR network such as 10.0.0.0/8',
+  );
+
+function isValidCidr(value: string): boolean {
+  try {
+    ipaddr.parseCIDR(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const tokenSchema = z
   .object({
     name: z.string().min(1),
@@ -118,11 +136,27 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
         host: z.string().default('127.0.0.1'),
         tokens: z.array(tokenSchema).default([]),
-        allowedNetworks: z.array(z.string()).default([]),
+        /** Client networks allowed to reach the API (CIDR or single address); empty allows any. */
+        allowedNetworks: z.array(network).default([]),
         rateLimitPerMinute: z.number().int().min(1).default(600),
+        /**
+         * Proxies whose X-Forwarded-For is believed (CIDRs or addresses); empty: none, the client
+         * address is the TCP peer's. Without this behind a proxy, the network allowlist sees the proxy.
+         */
+        trustedProxies: z.array(network).default([]),
+        /** How long a stopping server waits for requests and scan jobs in flight before giving up. */
+        shutdownTimeoutSeconds: z.number().int().min(1).max(3600).default(30),
       })
       .strict()
-      .default({ port: 8080, host: '127.0.0.1', tokens: [], allowedNetworks: [], rateLimitPerMinute: 600 }),
+      .default({
+        port: 8080,
+        host: '127.0.0.1',
+        tokens: [],
+        allowedNetworks: [],
+        rateLimitPerMinute: 600,
+        trustedProxies: [],
+        shutdownTimeoutSeconds: 30,
+      }),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -132,6 +166,14 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['sources', index, 'id'], message: `duplicate source id "${source.id}"` });
       }
       seen.add(source.id);
+    });
+    // Token names are who the audit trail says acted: two tokens with one name would blur that.
+    const names = new Set<string>();
+    config.api.tokens.forEach((token, index) => {
+      if (names.has(token.name)) {
+        ctx.addIssue({ code: 'custom', path: ['api', 'tokens', index, 'name'], message: `duplicate token name "${token.name}"` });
+      }
+      names.add(token.name);
     });
   });
 

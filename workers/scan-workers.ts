@@ -3,7 +3,7 @@
  * built from core/scan. Closing waits for in-flight jobs (graceful shutdown).
  */
 import type { Worker } from 'bullmq';
-import { createScanWorker } from '../core/queue/connection.js';
+import { createRedis, createScanWorker } from '../core/queue/connection.js';
 import type { Logger } from '../core/log.js';
 import type { Runtime } from '../core/runtime.js';
 import { ScanDeps } from '../core/scan/scan-deps.js';
@@ -19,7 +19,8 @@ export interface ScanWorkers {
 export async function startScanWorkers(runtime: Runtime, opts: { concurrency?: number; logger?: Logger } = {}): Promise<ScanWorkers> {
   const deps = new ScanDeps(runtime.config, runtime.store);
   const processor = createScanProcessor(deps, runtime.queue, runtime.flows);
-  const worker = createScanWorker(runtime.queueSettings, processor, { concurrency: opts.concurrency ?? 4 });
+  const connection = createRedis(runtime.queueSettings.url);
+  const worker = createScanWorker(runtime.queueSettings, connection, processor, { concurrency: opts.concurrency ?? 4 });
   worker.on('failed', (job, error) => {
     opts.logger?.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error.message.slice(0, 200) }, 'scan job failed');
   });
@@ -29,6 +30,7 @@ export async function startScanWorkers(runtime: Runtime, opts: { concurrency?: n
     worker,
     async close() {
       await worker.close();
+      await connection.quit().catch(() => undefined);
       deps.close();
     },
   };

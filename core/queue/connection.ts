@@ -36,13 +36,18 @@ export function createQueueEvents(settings: QueueSettings): QueueEvents {
   return new QueueEvents(SCAN_QUEUE, { connection: createRedis(settings.url), prefix: settings.prefix });
 }
 
+/**
+ * A worker over the scan queue. BullMQ does not close a connection it was given: the caller owns
+ * `connection` and quits it after `worker.close()`.
+ */
 export function createScanWorker(
   settings: QueueSettings,
+  connection: Redis,
   processor: Processor,
   opts: Partial<WorkerOptions> = {},
 ): Worker {
   return new Worker(SCAN_QUEUE, processor, {
-    connection: createRedis(settings.url),
+    connection,
     prefix: settings.prefix,
     concurrency: 4,
     // A SIGKILLed worker's job is picked up again after this long without a lock renewal.

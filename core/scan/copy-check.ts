@@ -21,6 +21,26 @@ interface HashedImage {
   key: string;
   etag: string;
   hash: string;
+  captureTime: Date | null;
+  plateHash: string | null;
+}
+
+/** Capture times within this are the same capture (as the register matching window). */
+const SAME_CAPTURE_MS = 2000;
+
+/**
+ * A 64-bit hash of a whole road scene cannot see a plate (about 1 % of the picture): two passages
+ * of different cars in the same camera view hash alike. So a hash match must not be contradicted by
+ * what EXIF says: when both images carry a capture time, or both a plate, those must agree. An image
+ * whose EXIF was stripped has nothing to contradict the hash, and the hash decides.
+ */
+function corroborated(copy: ObjectState, original: HashedImage): boolean {
+  const copyTime = copy.captureTimeOrigin === 'last-modified' ? null : copy.captureTime;
+  if (copyTime && original.captureTime && Math.abs(copyTime.getTime() - original.captureTime.getTime()) > SAME_CAPTURE_MS) {
+    return false;
+  }
+  if (copy.plateHash && original.plateHash && copy.plateHash !== original.plateHash) return false;
+  return true;
 }
 
 /** A suspicious image and the production image it copies. */
@@ -92,7 +112,15 @@ export async function findProductionCopies(
       const hash = await ensureHash(deps, state, errors);
       if (!had && hash) hashed += 1;
       if (!hash) continue;
-      const image = { source: state.source, bucket: state.bucket, key: state.key, etag: state.etag, hash };
+      const image: HashedImage = {
+        source: state.source,
+        bucket: state.bucket,
+        key: state.key,
+        etag: state.etag,
+        hash,
+        captureTime: state.captureTimeOrigin === 'last-modified' ? null : state.captureTime,
+        plateHash: state.plateHash,
+      };
       production.push(image);
       byEtag.set(state.etag, image);
     }
@@ -112,7 +140,9 @@ export async function findProductionCopies(
       let best: { image: HashedImage; distance: number } | null = null;
       for (const image of production) {
         const distance = hammingDistance(hash, image.hash);
-        if (distance <= maxDistance && (best === null || distance < best.distance)) best = { image, distance };
+        if (distance <= maxDistance && (best === null || distance < best.distance) && corroborated(state, image)) {
+          best = { image, distance };
+        }
       }
       if (best) {
         const { source, bucket, key } = best.image;

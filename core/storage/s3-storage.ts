@@ -100,6 +100,9 @@ export class SourceStorage {
       region: endpoint.region,
       pathStyle: true,
       transportAgent: this.agent,
+      // minio's own retry hides the S3 error code behind a generic message and writes to the
+      // console; we retry ourselves (withRetry) and keep the code.
+      retryOptions: { disableRetry: true },
     });
   }
 
@@ -200,11 +203,9 @@ export class SourceStorage {
     if (!(await this.client.bucketExists(bucket))) await this.client.makeBucket(bucket, this.endpoint.region);
   }
 
-  /** Writes an object with user metadata (fixtures and demo only). */
-  async putObject(bucket: string, key: string, bytes: Buffer, metadata: Record<string, string> = {}): Promise<void> {
-    const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' };
-    for (const [name, value] of Object.entries(metadata)) headers[`X-Amz-Meta-${name}`] = value;
-    await this.client.putObject(bucket, key, bytes, bytes.length, headers);
+  /** Writes an object with the given headers (`Content-Type`, `x-amz-meta-*`); fixtures and demo only. */
+  async putObject(bucket: string, key: string, bytes: Buffer, headers: Record<string, string> = {}): Promise<void> {
+    await this.client.putObject(bucket, key, bytes, bytes.length, { 'Content-Type': 'application/octet-stream', ...headers });
   }
 
   /** Deletes an object (fixtures and tests only: the auditor itself never deletes). */

@@ -1,0 +1,172 @@
+/**
+ * `anpr-audit server` (the API alone) and `anpr-audit serve` (API, scan workers and the scheduler in
+ * one process: `npm start`). Composition only: the app is server/, the workers are workers/.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../../config/load.js';
+import { createLogger, type Logger } from '../../core/log.js';
+import { openRuntime, type Runtime } from '../../core/runtime.js';
+import type { Store } from '../../core/store/store.js';
+import { createApp } from '../../server/app.js';
+import { gracefulShutdown, httpServerStep, type ShutdownStep } from '../../server/shutdown.js';
+import { startScanWorkers, type ScanWorkers } from '../../workers/scan-workers.js';
+import { listSchedules, syncSchedules } from '../../workers/schedules.js';
+
+/**
+ * Loads the config; on a ConfigError prints each problem to stderr and returns null (exit 2), as
+ * the other commands do.
+ */
+export function loadConfigOrReport(path: string | undefined, stderr: NodeJS.WritableStream = process.stderr): Config | null {
+  try {
+    return loadConfig(path);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) stderr.write(`config error: ${problem}\n`);
+    return null;
+  }
+}
+
+export interface ServerOptions {
+  /** Run scan workers and sync the schedulers in this process too. */
+  workers: boolean;
+  concurrency?: number;
+  host?: string;
+  port?: number;
+  logger?: Logger;
+  /** Queue prefix and store to use instead of the config's (tests). */
+  runtime?: { prefix?: string; store?: Store };
+}
+
+/** A running API process. */
+export interface RunningServer {
+  url: string;
+  server: Server;
+  runtime: Runtime;
+  workers: ScanWorkers | null;
+  /** Graceful shutdown (see server/shutdown.ts); resolves whether it was clean. */
+  stop(timeoutMs?: number): Promise<boolean>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Opens the runtime, starts workers (with `workers`), builds the app and listens. */
+export async function startServer(config: Config, opts: ServerOptions): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger();
+  const runtime = await openRuntime(config, opts.runtime ?? {});
+  let workers: ScanWorkers | null = null;
+  try {
+    if (opts.workers) {
+      workers = await startScanWorkers(runtime, { concurrency: opts.concurrency ?? 4, logger });
+      const changes = await syncSchedules(runtime.queue, config);
+      logger.info({ upserted: changes.upserted, removed: changes.removed }, 'schedules synced');
+    }
+    const app = createApp({
+      config,
+      store: runtime.store,
+      queue: runtime.queue,
+      flows: runtime.flows,
+      logger,
+      schedules: () => listSchedules(runtime.queue, config),
+    });
+    const host = opts.host ?? config.api.host;
+    const http = createServer(app);
+    await listen(http, opts.port ?? config.api.port, host);
+    const { port } = http.address() as AddressInfo;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    logger.info(
+      { url, workers: opts.workers, store: runtime.store.kind, tokens: config.api.tokens.length },
+      'API listening',
+    );
+    if (config.api.tokens.length === 0) {
+      logger.warn('no API tokens configured: every route but health, readiness and docs answers 401');
+    }
+    const owned = workers;
+    return {
+      url,
+      server: http,
+      runtime,
+      workers,
+      stop: (timeoutMs = config.api.shutdownTimeoutSeconds * 1000) => {
+        const steps: ShutdownStep[] = [httpServerStep(http)];
+        if (owned) {
+          steps.push({ name: 'scan workers', close: () => owned.close(), force: () => owned.worker.close(true) });
+        }
+        steps.push({ name: 'store and queue', close: () => runtime.close() });
+        return gracefulShutdown(steps, timeoutMs, logger);
+      },
+    };
+  } catch (error) {
+    await workers?.close();
+    await runtime.close();
+    throw error;
+  }
+}
+
+/** Resolves on the first SIGTERM or SIGINT; a second one exits at once. */
+function untilSignal(logger: Logger): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: string) => {
+      logger.info({ signal }, 'stopping: finishing requests and jobs in flight');
+      process.once('SIGTERM', () => process.exit(1));
+      process.once('SIGINT', () => process.exit(1));
+      resolve(signal);
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+}
+
+function parseServerArgs(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      concurrency: { type: 'string', default: '4' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw Object.assign(new Error('--port: must be a whole number from 0 to 65535'), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+  }
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw Object.assign(new Error('--concurrency: must be a positive integer'), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+  }
+  return { config: values.config, host: values.host, port, concurrency };
+}
+
+async function run(args: string[], workers: boolean): Promise<number> {
+  const options = parseServerArgs(args);
+  const config = loadConfigOrReport(options.config);
+  if (!config) return 2;
+  const logger = createLogger();
+  const running = await startServer(config, { ...options, workers, logger });
+  await untilSignal(logger);
+  const clean = await running.stop();
+  logger.info({ clean }, 'stopped');
+  return 0;
+}
+
+/** `anpr-audit server [--config FILE] [--host H] [--port N]`: the API only. */
+export function serverCommand(args: string[]): Promise<number> {
+  return run(args, false);
+}
+
+/** `anpr-audit serve [--config FILE] [--host H] [--port N] [--concurrency N]`: API, workers, scheduler. */
+export function serveCommand(args: string[]): Promise<number> {
+  return run(args, true);
+}

@@ -1,0 +1,122 @@
+/**
+ * The CLI's contract: exit 0 complete and clean, 1 complete with findings, 2 usage or config error
+ * (before anything starts), 3 incomplete. Runs the real binary against real S3 servers, real Redis
+ * and the embedded PGlite store (DATABASE_URL unset).
+ */
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { generateCameraImage, toExifTime } from '../../../fixtures/camera-image.js';
+import { startS3Stack, type S3Stack } from '../../../fixtures/s3-server.js';
+import { s3Sink } from '../../../fixtures/s3-sink.js';
+import { runCli } from '../../helpers/run-cli.js';
+import { startRandwyckWorld, WORLD_ENV, type RandwyckWorld } from '../../helpers/randwyck-world.js';
+
+describe('anpr-audit CLI exit codes', function () {
+  this.timeout(120_000);
+  let world: RandwyckWorld;
+  let fresh: S3Stack;
+  let dir: string;
+  const prefix = `test-cli-${randomUUID()}`;
+
+  const freshConfig = (buckets: string) => `
+sources:
+  - id: edge-fresh
+    role: edge
+    endpoint: ${fresh.url}
+    accessKeyEnv: EDGE_ACCESS_KEY
+    secretKeyEnv: EDGE_SECRET_KEY
+    buckets: [${buckets}]
+redis: { prefix: ${prefix} }
+database: { dataDir: ${join(dir, 'pglite')} }
+`;
+
+  before(async () => {
+    world = await startRandwyckWorld();
+    dir = await mkdtemp(join(tmpdir(), 'anpr-cli-'));
+    fresh = await startS3Stack({ directory: join(dir, 's3') });
+    const sink = s3Sink(fresh);
+    await sink.makeBucket('fresh-camera');
+    const time = toExifTime(new Date(Date.now() - 3_600_000), 'Europe/Amsterdam');
+    const jpeg = await generateCameraImage({ width: 320, height: 240, captureTime: time.dateTime, offsetTime: time.offset });
+    await sink.putObject('fresh-camera', '2026/11/fresh.jpg', jpeg, { 'Content-Type': 'image/jpeg' });
+    sink.close();
+    await writeFile(join(dir, 'clean.yaml'), freshConfig('fresh-camera'));
+    await writeFile(join(dir, 'missing.yaml'), freshConfig('fresh-camera, gone-camera'));
+  });
+
+  after(async () => {
+    const redis = new Redis('redis://127.0.0.1:6379');
+    for (const p of [prefix, world?.prefix]) {
+      const keys = p ? await redis.keys(`${p}:*`) : [];
+      if (keys.length > 0) await redis.del(...keys);
+    }
+    await redis.quit();
+    await fresh?.close();
+    await world?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exits 2 on a bad config, one line per problem naming the path, and starts nothing', async () => {
+    await writeFile(join(dir, 'bad.yaml'), 'sources:\n  - id: x\n    role: edge\n    endpoint: ftp://nowhere\n');
+    const result = await runCli(['scan', '--config', join(dir, 'bad.yaml')], WORLD_ENV);
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.include('config error: sources[0].endpoint: must be an http(s) URL');
+    expect(result.stderr).to.include('config error: sources[0].buckets: is required');
+    expect(result.stdout).to.equal('');
+  });
+
+  it('exits 2 when a credential variable is missing, naming it', async () => {
+    const result = await runCli(['scan', '--config', join(dir, 'clean.yaml')], { EDGE_ACCESS_KEY: 'S3RVER' });
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.include('sources[0].secretKeyEnv: environment variable EDGE_SECRET_KEY is not set');
+  });
+
+  it('exits 2 on usage errors: unknown option, unknown source, a --now without zone', async () => {
+    const config = join(dir, 'clean.yaml');
+    for (const args of [
+      ['scan', '--config', config, '--frobnicate'],
+      ['scan', '--config', config, '--source', 'edge-nowhere'],
+      ['scan', '--config', config, '--now', '2026-11-20 12:00'],
+      ['launch'],
+    ]) {
+      const result = await runCli(args, WORLD_ENV);
+      expect(result.code, args.join(' ')).to.equal(2);
+      expect(result.stderr).to.match(/usage error/);
+    }
+  });
+
+  it('exits 0 for a complete scan without findings', async () => {
+    const result = await runCli(['scan', '--config', join(dir, 'clean.yaml')], WORLD_ENV);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.include('COMPLETED');
+    expect(result.stdout).to.include('No findings.');
+  });
+
+  it('exits 3 when something could not be read, and says why', async () => {
+    const result = await runCli(['scan', '--config', join(dir, 'missing.yaml'), '--json'], WORLD_ENV);
+    expect(result.code, result.stderr).to.equal(3);
+    const report = JSON.parse(result.stdout) as { scan: { status: string; errors: string[] } };
+    expect(report.scan.status).to.equal('incomplete');
+    expect(report.scan.errors.join('\n')).to.include('declared bucket "gone-camera" does not exist');
+  });
+
+  it('exits 1 with findings and prints {scan, findings} with --json, judged at --now', async () => {
+    const now = world.now.toISOString();
+    const result = await runCli(['scan', '--config', world.configPath, '--json', '--now', now, '--source', 'edge-jwbeyenlaan'], WORLD_ENV);
+    expect(result.code, result.stderr).to.equal(1);
+    const report = JSON.parse(result.stdout) as { scan: { status: string; judgedAt: string }; findings: Array<Record<string, unknown>> };
+    expect(report.scan.status).to.equal('completed');
+    expect(report.scan.judgedAt).to.equal(now);
+    const retention = report.findings.filter((f) => f.rule === 'edge-retention');
+    expect(retention.length).to.be.greaterThan(0);
+    for (const f of retention) {
+      expect(f).to.include.keys('rule', 'severity', 'source', 'bucket', 'key', 'captureTime', 'captureTimeOrigin', 'lastModified', 'ageHours', 'threshold', 'reason');
+      expect(f.source).to.equal('edge-jwbeyenlaan');
+      expect(f.ageHours as number).to.be.greaterThan(48);
+    }
+  });
+});

@@ -64,21 +64,33 @@ function emptyState(ctx: ReadContext, listed: ListedObject): ObjectState {
   };
 }
 
-/** Reads the head of `listed`, fetching more than the first chunk only when EXIF extends past it. */
+/** Extra bytes to ask for when the head ends inside the markers: one small read, not many tiny ones. */
+const EXTEND_MIN = 16 * 1024;
+
+/**
+ * Reads the head of `listed`: the first `headBytes`, then more only while the JPEG markers say the
+ * EXIF segment (or the marker walk that leads to it) lies past what was read.
+ */
 async function readHead(ctx: ReadContext, listed: ListedObject): Promise<{ bytes: Buffer; metadata: Record<string, string>; error?: string }> {
   const first = await ctx.storage.readRange(ctx.bucket, listed.key, 0, Math.min(listed.size, ctx.headBytes));
   if (sniffImageFormat(first.bytes) !== 'jpeg') return first;
-  const extent = jpegExifExtent(first.bytes);
-  const needed = extent.kind === 'exif' ? extent.end : extent.kind === 'need-more' ? extent.atLeast : 0;
-  if (needed <= first.bytes.length) return first;
-  if (needed > listed.size) {
-    return { ...first, error: `truncated JPEG: its EXIF segment needs ${needed} bytes but the object has ${listed.size}` };
+  let bytes = first.bytes;
+  for (;;) {
+    const extent = jpegExifExtent(bytes);
+    const needed = extent.kind === 'exif' ? extent.end : extent.kind === 'need-more' ? extent.atLeast : 0;
+    if (needed <= bytes.length || bytes.length >= listed.size) {
+      if (extent.kind === 'exif' && extent.end > listed.size) {
+        return { bytes, metadata: first.metadata, error: `truncated JPEG: its EXIF segment needs ${extent.end} bytes but the object has ${listed.size}` };
+      }
+      return { bytes, metadata: first.metadata };
+    }
+    if (needed > ctx.maxHeadBytes) {
+      return { bytes, metadata: first.metadata, error: `EXIF segment ends past scan.maxHeadBytes (${ctx.maxHeadBytes} bytes)` };
+    }
+    const upTo = Math.min(listed.size, ctx.maxHeadBytes, Math.max(needed, bytes.length + EXTEND_MIN));
+    const rest = await ctx.storage.readRange(ctx.bucket, listed.key, bytes.length, upTo - bytes.length);
+    bytes = Buffer.concat([bytes, rest.bytes]);
   }
-  if (needed > ctx.maxHeadBytes) {
-    return { ...first, error: `EXIF segment of ${needed} bytes exceeds scan.maxHeadBytes (${ctx.maxHeadBytes})` };
-  }
-  const rest = await ctx.storage.readRange(ctx.bucket, listed.key, first.bytes.length, needed - first.bytes.length);
-  return { bytes: Buffer.concat([first.bytes, rest.bytes]), metadata: first.metadata };
 }
 
 /** Applies what the EXIF says to the state: capture time, camera, signals, plate hash. */

@@ -116,9 +116,21 @@ export const configSchema = z
         listPageSize: z.number().int().min(1).max(1000).default(1000),
         /** Perceptual-hash distance (of 64 bits) at or under which two images are the same picture. */
         copyMaxDistance: z.number().int().min(0).max(32).default(10),
+        /** Tries of one S3 request on throttling, 5xx and dropped connections, with exponential backoff. */
+        requestRetries: z.number().int().min(0).max(10).default(4),
+        retryMinMs: z.number().int().min(1).default(100),
+        retryMaxMs: z.number().int().min(1).default(3000),
       })
       .strict()
-      .default({ headBytes: 65536, maxHeadBytes: 1048576, listPageSize: 1000, copyMaxDistance: 10 }),
+      .default({
+        headBytes: 65536,
+        maxHeadBytes: 1048576,
+        listPageSize: 1000,
+        copyMaxDistance: 10,
+        requestRetries: 4,
+        retryMinMs: 100,
+        retryMaxMs: 3000,
+      }),
     privacy: z
       .object({ plateHashKeyEnv: envName.optional() })
       .strict()
@@ -127,8 +139,28 @@ export const configSchema = z
       .object({ url: z.string().default('redis://127.0.0.1:6379'), prefix: z.string().default('anpr') })
       .strict()
       .default({ url: 'redis://127.0.0.1:6379', prefix: 'anpr' }),
+    queue: z
+      .object({
+        /** Tries of a scan job before it counts as failed (the scan then ends incomplete). */
+        attempts: z.number().int().min(1).max(20).default(5),
+        /** First retry delay; doubles each try. */
+        backoffMs: z.number().int().min(10).default(1000),
+        /** How long a worker holds a job without renewing; a killed worker's job is taken over after it. */
+        lockDurationMs: z.number().int().min(1000).default(30000),
+        stalledIntervalMs: z.number().int().min(500).default(15000),
+      })
+      .strict()
+      .default({ attempts: 5, backoffMs: 1000, lockDurationMs: 30000, stalledIntervalMs: 15000 }),
     database: z
-      .object({ urlEnv: envName.default('DATABASE_URL'), dataDir: z.string().default('data/pglite') })
+      .object({
+        urlEnv: envName.default('DATABASE_URL'),
+        dataDir: z.string().default('data/pglite'),
+        /** PostgreSQL schema to keep the tables in (created when missing); the default search path when unset. */
+        schema: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+          .optional(),
+      })
       .strict()
       .default({ urlEnv: 'DATABASE_URL', dataDir: 'data/pglite' }),
     api: z

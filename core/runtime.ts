@@ -25,8 +25,9 @@ export async function openRuntime(
   overrides: { prefix?: string; store?: Store } = {},
 ): Promise<Runtime> {
   const store =
-    overrides.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.database.dataDir }));
-  const queueSettings = { url: config.redis.url, prefix: overrides.prefix ?? config.redis.prefix };
+    overrides.store ??
+    (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.database.dataDir, schema: config.database.schema }));
+  const queueSettings = { url: config.redis.url, prefix: overrides.prefix ?? config.redis.prefix, ...config.queue };
   const redis = createRedis(queueSettings.url);
   const queue = createScanQueue(queueSettings, redis);
   const flows = createFlowProducer(queueSettings, redis);

@@ -24,6 +24,9 @@ export async function startScanWorkers(runtime: Runtime, opts: { concurrency?: n
   worker.on('failed', (job, error) => {
     opts.logger?.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error.message.slice(0, 200) }, 'scan job failed');
   });
+  worker.on('completed', (job) => {
+    opts.logger?.info({ jobId: job.id, job: job.name, pid: process.pid }, 'scan job completed');
+  });
   worker.on('error', (error) => opts.logger?.error({ err: error.message }, 'worker error'));
   await worker.waitUntilReady();
   return {

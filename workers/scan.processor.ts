@@ -14,7 +14,7 @@ import {
   type ScanSourceData,
   type ScanSourceResult,
 } from '../core/queue/jobs.js';
-import { SCAN_JOB_OPTIONS } from '../core/queue/connection.js';
+import { scanJobOptions } from '../core/queue/connection.js';
 import { scanBucketRange } from '../core/scan/bucket-scan.js';
 import { finalizeScan } from '../core/scan/finalize.js';
 import { startScan } from '../core/scan/start-scan.js';
@@ -59,7 +59,7 @@ function scanSource(deps: ScanDeps, queue: Queue): Handler {
                 range,
               } satisfies ScanBucketData,
               opts: {
-                ...SCAN_JOB_OPTIONS,
+                ...scanJobOptions(deps.config.queue),
                 jobId: jobIds.bucket(data.scanId, data.sourceId, bucket.bucket, shard),
                 parent: { id: job.id!, queue: job.queueQualifiedName },
                 ignoreDependencyOnFailure: true,
@@ -114,7 +114,13 @@ function scheduledScan(deps: ScanDeps, flows: FlowProducer): Handler {
     const running = await deps.store.listScans({ source: sourceId, status: 'running', limit: 1 });
     // A scan still running covers this slot; starting a second would only double the load.
     if (running.length > 0) return { skipped: `scan ${running[0]!.id} of ${sourceId} is still running` };
-    return { scanId: await startScan(deps.store, flows, { sources: [sourceId], trigger: 'schedule' }) };
+    return {
+      scanId: await startScan(deps.store, flows, {
+        sources: [sourceId],
+        trigger: 'schedule',
+        jobOptions: scanJobOptions(deps.config.queue),
+      }),
+    };
   };
 }
 

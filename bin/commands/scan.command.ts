@@ -7,6 +7,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Finding, Scan } from '../../core/model.js';
 import type { Runtime } from '../../core/runtime.js';
 import { startScan } from '../../core/scan/start-scan.js';
+import { scanJobOptions } from '../../core/queue/connection.js';
 import { startScanWorkers } from '../../workers/scan-workers.js';
 import { renderFindings, renderSummary } from './report-format.js';
 
@@ -28,7 +29,12 @@ export async function runScan(
 ): Promise<ScanOutcome> {
   const workers = await startScanWorkers(runtime, { concurrency: opts.concurrency ?? 4 });
   try {
-    const scanId = await startScan(runtime.store, runtime.flows, { sources: opts.sources, trigger: 'cli', now: opts.now });
+    const scanId = await startScan(runtime.store, runtime.flows, {
+      sources: opts.sources,
+      trigger: 'cli',
+      now: opts.now,
+      jobOptions: scanJobOptions(runtime.queueSettings),
+    });
     let scan = (await runtime.store.getScan(scanId))!;
     while (scan.status === 'running') {
       await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 200));

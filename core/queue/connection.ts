@@ -2,13 +2,17 @@
  * Redis connections and the scan queue, flow producer and worker factories (bullmq + ioredis).
  */
 import { Redis } from 'ioredis';
-import { FlowProducer, Queue, QueueEvents, Worker, type Processor, type WorkerOptions } from 'bullmq';
+import { FlowProducer, Queue, QueueEvents, Worker, type JobsOptions, type Processor, type WorkerOptions } from 'bullmq';
 import { SCAN_QUEUE } from './jobs.js';
 
-/** Where the queue lives: a Redis URL and a key prefix (tests use a unique one per run). */
+/** Where the queue lives (a Redis URL and a key prefix; tests use a unique one) and its job policy. */
 export interface QueueSettings {
   url: string;
   prefix: string;
+  attempts?: number;
+  backoffMs?: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 }
 
 /** A Redis connection as BullMQ needs it (blocking commands must not give up). */
@@ -17,15 +21,17 @@ export function createRedis(url: string): Redis {
 }
 
 /** The retry policy of scan jobs: transient S3 trouble is retried with exponential backoff. */
-export const SCAN_JOB_OPTIONS = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 1000 },
-  removeOnComplete: { age: 7 * 24 * 3600 },
-  removeOnFail: { age: 30 * 24 * 3600 },
-} as const;
+export function scanJobOptions(settings: Pick<QueueSettings, 'attempts' | 'backoffMs'> = {}): JobsOptions {
+  return {
+    attempts: settings.attempts ?? 5,
+    backoff: { type: 'exponential', delay: settings.backoffMs ?? 1000 },
+    removeOnComplete: { age: 7 * 24 * 3600 },
+    removeOnFail: { age: 30 * 24 * 3600 },
+  };
+}
 
 export function createScanQueue(settings: QueueSettings, connection: Redis): Queue {
-  return new Queue(SCAN_QUEUE, { connection, prefix: settings.prefix, defaultJobOptions: SCAN_JOB_OPTIONS });
+  return new Queue(SCAN_QUEUE, { connection, prefix: settings.prefix, defaultJobOptions: scanJobOptions(settings) });
 }
 
 export function createFlowProducer(settings: QueueSettings, connection: Redis): FlowProducer {
@@ -50,8 +56,9 @@ export function createScanWorker(
     connection,
     prefix: settings.prefix,
     concurrency: 4,
-    // A SIGKILLed worker's job is picked up again after this long without a lock renewal.
-    stalledInterval: 15_000,
+    // A SIGKILLed worker's job is picked up again once its lock lapses and the stalled check runs.
+    lockDuration: settings.lockDurationMs ?? 30_000,
+    stalledInterval: settings.stalledIntervalMs ?? 15_000,
     maxStalledCount: 3,
     ...opts,
   });

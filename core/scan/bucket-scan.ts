@@ -60,6 +60,7 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
   let sampleKey: string | null = null;
   let token: string | null = null;
   let startAfter = request.checkpoint?.lastKey ?? request.range.startAfter;
+  let pageStart = startAfter;
   const endAt = request.range.endAt;
 
   await progress(deps, request, counts, 'running');
@@ -89,10 +90,22 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     }
     if (objects.length > 0) {
       sampleKey ??= objects[0]!.key;
-      await scanPage(deps, request, objects, counts, errors, { readContext, ctx, limit, rate });
+      const unread = await scanPage(deps, request, objects, counts, errors, { readContext, ctx, limit, rate });
+      if (unread.length > 0) {
+        // Throttling, 5xx or time-outs that outlasted the per-request retries: fail the job so BullMQ
+        // retries it with backoff from the last checkpoint (this page is read again; what was stored
+        // is not fetched twice). After the last attempt the bucket counts as not scanned.
+        throw new Error(`${unread.length} object(s) of ${request.bucket} could not be read: ${unread[0]}`);
+      }
       const lastKey = objects[objects.length - 1]!.key;
+      // The page proves which keys exist between the previous page and this one: forget the rest.
+      await deps.store.pruneObjectStates(request.sourceId, request.bucket, pageStart, reachedEnd ? endAt : lastKey, objects.map((o) => o.key));
+      pageStart = lastKey;
       await request.onCheckpoint?.({ ...counts, lastKey });
       await progress(deps, request, counts, 'running');
+    }
+    if (objects.length === 0 && reachedEnd) {
+      await deps.store.pruneObjectStates(request.sourceId, request.bucket, pageStart, endAt, []);
     }
     if (reachedEnd) break;
     token = page.nextToken;
@@ -131,7 +144,8 @@ async function scanPage(
   counts: BucketCounts,
   errors: string[],
   tools: PageTools,
-): Promise<void> {
+): Promise<string[]> {
+  const unread: string[] = [];
   const known = await deps.store.getObjectStates(request.sourceId, request.bucket, objects.map((o) => o.key));
   const changedStates: ObjectState[] = [];
   const findings: FindingInput[] = [];
@@ -152,7 +166,7 @@ async function scanPage(
             return;
           }
           if (result.transientError) {
-            errors.push(`${request.bucket}/${listed.key}: ${result.transientError}`);
+            unread.push(result.transientError);
             return;
           }
           state = result.state;
@@ -174,4 +188,5 @@ async function scanPage(
   );
   await deps.store.putObjectStates(changedStates);
   await deps.store.upsertFindings(request.scanId, findings, request.now);
+  return unread;
 }

@@ -58,7 +58,10 @@ export class ScanDeps {
     if (!config) throw new Error(`source "${id}" is not in the configuration`);
     handle = {
       config,
-      storage: new SourceStorage(config, undefined, Math.max(config.concurrency * 2, 8)),
+      storage: new SourceStorage(
+        config,
+        { retries: this.config.scan.requestRetries, minTimeoutMs: this.config.scan.retryMinMs, maxTimeoutMs: this.config.scan.retryMaxMs },
+      ),
       limit: pLimit(config.concurrency),
       rate:
         config.requestsPerSecond === undefined

@@ -3,7 +3,7 @@
  * (ListBuckets with the source's own credentials), which of them were never declared or look like
  * test environments, whether they answer unsigned requests, and what lifecycle they claim.
  */
-import type { PlannedBucket, SourcePlan } from '../queue/jobs.js';
+import type { KeyRange, PlannedBucket, SourcePlan } from '../queue/jobs.js';
 import type { AnonymousProbe, LifecycleObservation } from '../rules/rule.js';
 import { classifyBucketName } from '../rules/bucket-names.js';
 import { probeAnonymousAccess } from '../storage/anonymous-probe.js';
@@ -53,6 +53,24 @@ export async function discoverSource(deps: ScanDeps, sourceId: string): Promise<
   return { buckets, listBucketsError, notes, errors };
 }
 
+/**
+ * Key-range shards for a bucket, learned from the last scan: every `shardSize`-th known key is a
+ * boundary, so several workers share a large bucket. A bucket never scanned is one shard (its
+ * first scan teaches the boundaries); keys added since then fall into the ranges as they come.
+ */
+export async function planShards(deps: ScanDeps, sourceId: string, bucket: string): Promise<KeyRange[]> {
+  const { config } = deps.source(sourceId);
+  const boundaries = await deps.store.keyBoundaries(sourceId, bucket, config.shardSize);
+  const shards: KeyRange[] = [];
+  let startAfter: string | null = null;
+  for (const boundary of boundaries) {
+    shards.push({ startAfter, endAt: boundary });
+    startAfter = boundary;
+  }
+  shards.push({ startAfter, endAt: null });
+  return shards;
+}
+
 async function discoverBucket(deps: ScanDeps, sourceId: string, bucket: string, notes: string[]): Promise<DiscoveredBucket> {
   const { config, storage } = deps.source(sourceId);
   const { testLike, words } = classifyBucketName(bucket);
@@ -70,7 +88,7 @@ async function discoverBucket(deps: ScanDeps, sourceId: string, bucket: string, 
     declared: config.buckets.includes(bucket),
     testLike,
     testWords: words,
-    shards: [{ startAfter: null, endAt: null }],
+    shards: await planShards(deps, sourceId, bucket),
     anonymousProbes,
     lifecycle,
   };

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FlowProducer } from 'bullmq';
 import { jobIds, SCAN_QUEUE, type FinalizeScanData, type ScanSourceData } from '../queue/jobs.js';
-import { SCAN_JOB_OPTIONS } from '../queue/connection.js';
+import { scanJobOptions } from '../queue/connection.js';
+import type { JobsOptions } from 'bullmq';
 import type { Scan } from '../model.js';
 import type { Store } from '../store/store.js';
 
@@ -15,6 +16,8 @@ export interface StartScanRequest {
   /** The clock the rules judge by; defaults to the start time. */
   now?: Date;
   scanId?: string;
+  /** Retry policy of the scan's jobs (from the config's `queue` section); defaults otherwise. */
+  jobOptions?: JobsOptions;
 }
 
 /** Records the scan and queues its flow. Returns the scan id. */
@@ -22,19 +25,20 @@ export async function startScan(store: Store, flows: FlowProducer, request: Star
   if (request.sources.length === 0) throw new Error('a scan needs at least one source');
   const scanId = request.scanId ?? `scan-${new Date().toISOString().replace(/[:.]/g, '').toLowerCase()}-${randomUUID().slice(0, 8)}`;
   const judgedAt = request.now ?? new Date();
+  const jobOptions = request.jobOptions ?? scanJobOptions();
   await store.createScan({ id: scanId, sources: request.sources, trigger: request.trigger, judgedAt });
   const finalize: FinalizeScanData = { scanId };
   await flows.add({
     name: 'finalize-scan',
     queueName: SCAN_QUEUE,
     data: { ...finalize, sources: request.sources },
-    opts: { ...SCAN_JOB_OPTIONS, jobId: jobIds.finalize(scanId) },
+    opts: { ...jobOptions, jobId: jobIds.finalize(scanId) },
     children: request.sources.map((sourceId) => ({
       name: 'scan-source',
       queueName: SCAN_QUEUE,
       data: { scanId, sourceId, judgedAt: judgedAt.toISOString() } satisfies ScanSourceData,
       // A source whose job fails for good still lets the finalizer run and mark the scan incomplete.
-      opts: { ...SCAN_JOB_OPTIONS, jobId: jobIds.source(scanId, sourceId), ignoreDependencyOnFailure: true },
+      opts: { ...jobOptions, jobId: jobIds.source(scanId, sourceId), ignoreDependencyOnFailure: true },
     })),
   });
   return scanId;

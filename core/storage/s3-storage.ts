@@ -57,7 +57,8 @@ const RETRYABLE = new Set([
 export function isRetryable(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code;
   if (code !== undefined && RETRYABLE.has(code)) return true;
-  return /socket hang up|timed? ?out|ECONNRESET/i.test((error as Error | null)?.message ?? '');
+  // minio reports a 5xx/429 status without its S3 code as "Retryable HTTP status: 503".
+  return /socket hang up|timed? ?out|ECONNRESET|Retryable HTTP status/i.test((error as Error | null)?.message ?? '');
 }
 
 /** A short, secret-free description of an S3 error for scan errors and findings. */
@@ -84,13 +85,14 @@ export class SourceStorage {
   constructor(
     private readonly endpoint: S3Endpoint,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
-    maxSockets = 64,
   ) {
     this.url = new URL(endpoint.endpoint);
     const useSSL = this.url.protocol === 'https:';
-    this.agent = useSSL
-      ? new https.Agent({ keepAlive: true, maxSockets })
-      : new http.Agent({ keepAlive: true, maxSockets });
+    // No socket cap here: p-limit bounds the requests in flight. A cap would be dangerous, because
+    // minio does not drain the body of an error response, so each failed request keeps its socket
+    // busy until the server closes it; under a burst of 503s a capped pool would starve.
+    const agentOptions = { keepAlive: true, timeout: 30_000 };
+    this.agent = useSSL ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.client = new Minio.Client({
       endPoint: this.url.hostname,
       port: this.url.port ? Number(this.url.port) : useSSL ? 443 : 80,

@@ -127,4 +127,37 @@ export class ObjectsRepository {
     );
     return rows.length > 0;
   }
+
+  /** See `Store.keyBoundaries`: every `every`-th stored key of the bucket, in S3's byte order. */
+  async keyBoundaries(source: string, bucket: string, every: number): Promise<string[]> {
+    const rows = await this.db.query<{ key: string }>(
+      `SELECT key FROM (
+         SELECT key, row_number() OVER (ORDER BY key) AS position
+         FROM objects WHERE source = $1 AND bucket = $2
+       ) AS numbered
+       WHERE position % $3 = 0
+       ORDER BY key`,
+      [source, bucket, Math.max(1, Math.floor(every))],
+    );
+    return rows.map((row) => row.key);
+  }
+
+  /** See `Store.pruneObjectStates`: one DELETE over the key range of a listing page. */
+  async pruneObjectStates(
+    source: string,
+    bucket: string,
+    afterKey: string | null,
+    upToKey: string | null,
+    keep: string[],
+  ): Promise<number> {
+    const rows = await this.db.query(
+      `DELETE FROM objects
+       WHERE source = $1 AND bucket = $2
+         AND ($3::text IS NULL OR key > $3::text) AND ($4::text IS NULL OR key <= $4::text)
+         AND NOT (key = ANY($5::text[]))
+       RETURNING key`,
+      [source, bucket, afterKey, upToKey, keep],
+    );
+    return rows.length;
+  }
 }

@@ -1,0 +1,81 @@
+/**
+ * A bucket of many small camera images on a real S3 server behind the counting, fault-injecting
+ * gateway: the world the distributed-scan tests shard, kill and fail.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
+import { parseConfig, type Config } from '../../config/load.js';
+import { generateCameraImage, toExifTime } from '../../fixtures/camera-image.js';
+import { startS3Stack, type S3Stack } from '../../fixtures/s3-server.js';
+import { s3Sink } from '../../fixtures/s3-sink.js';
+
+export const BULK_ENV = { CAM_ACCESS_KEY: 'S3RVER', CAM_SECRET_KEY: 'S3RVER' };
+export const BULK_BUCKET = 'bulk-camera';
+
+export interface BulkWorld {
+  stack: S3Stack;
+  directory: string;
+  objects: number;
+  now: Date;
+  prefix: string;
+  /** Writes a config file with these extra source and top-level settings; returns path and parsed config. */
+  config(opts?: { source?: string; top?: string; schema?: string }): Promise<{ path: string; config: Config }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads `objects` images: every third one older than the edge limit (so findings exist), keys in
+ * date folders as cameras write them.
+ */
+export async function startBulkWorld(objects: number): Promise<BulkWorld> {
+  const directory = await mkdtemp(join(tmpdir(), 'anpr-bulk-'));
+  const stack = await startS3Stack({ directory: join(directory, 's3') });
+  const now = new Date();
+  const sink = s3Sink(stack);
+  await sink.makeBucket(BULK_BUCKET);
+  const limit = pLimit(16);
+  await Promise.all(
+    Array.from({ length: objects }, (_, i) =>
+      limit(async () => {
+        const hoursAgo = i % 3 === 0 ? 60 + (i % 24) : 1 + (i % 24);
+        const time = toExifTime(new Date(now.getTime() - hoursAgo * 3_600_000), 'Europe/Amsterdam');
+        const jpeg = await generateCameraImage({ width: 96, height: 72, noise: 0, seed: i, captureTime: time.dateTime, offsetTime: time.offset });
+        await sink.putObject(BULK_BUCKET, `2026/11/${String(i % 7).padStart(2, '0')}/cam-${String(i).padStart(5, '0')}.jpg`, jpeg, {
+          'Content-Type': 'image/jpeg',
+        });
+      }),
+    ),
+  );
+  sink.close();
+  const prefix = `test-bulk-${randomUUID()}`;
+  return {
+    stack,
+    directory,
+    objects,
+    now,
+    prefix,
+    async config(opts = {}) {
+      const text = `
+sources:
+  - id: edge-bulk
+    role: edge
+    endpoint: ${stack.url}
+    accessKeyEnv: CAM_ACCESS_KEY
+    secretKeyEnv: CAM_SECRET_KEY
+    buckets: [${BULK_BUCKET}]${opts.source ?? ''}
+redis: { prefix: ${prefix} }
+${opts.schema ? `database: { schema: ${opts.schema} }` : `database: { dataDir: ${join(directory, 'pglite')} }`}
+${opts.top ?? ''}`;
+      const path = join(directory, `config-${randomUUID().slice(0, 8)}.yaml`);
+      await writeFile(path, text);
+      return { path, config: parseConfig(text, path, BULK_ENV) };
+    },
+    async close() {
+      await stack.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * Scans as distributed work: key-range shards learned from the last scan, two worker processes
+ * sharing one scan, a worker SIGKILLed mid-bucket, and an S3 server that fails requests. The end
+ * state must equal a clean scan's, with no duplicate findings, and a scan that lost objects is never
+ * `completed`.
+ */
+import { expect } from 'chai';
+import type { Finding } from '../../../core/model.js';
+import { startScan } from '../../../core/scan/start-scan.js';
+import { scanJobOptions } from '../../../core/queue/connection.js';
+import { runScan } from '../../../bin/commands/scan.command.js';
+import { openTestStore, TEST_DATABASE_URL, type TestStore } from '../../helpers/database.js';
+import { BULK_BUCKET, BULK_ENV, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
+import { openTestRuntime } from '../../helpers/runtime.js';
+import { startWorkerProcess, type WorkerProcess } from '../../helpers/worker-process.js';
+
+const OBJECTS = 240;
+const fingerprint = (findings: Finding[]) => findings.map((f) => `${f.bucket}/${f.key}#${f.rule}`).sort();
+
+describe('distributed scans', function () {
+  this.timeout(180_000);
+  let world: BulkWorld;
+  let reference: string[];
+
+  before(async () => {
+    world = await startBulkWorld(OBJECTS);
+    // The reference: a clean, uninterrupted scan in its own schema.
+    const db = await openTestStore('postgres');
+    const { config } = await world.config();
+    const runtime = await openTestRuntime(config, db.store);
+    const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+    expect(outcome.scan.status).to.equal('completed');
+    reference = fingerprint(outcome.findings);
+    expect(reference.length).to.equal(OBJECTS / 3);
+    await runtime.dispose();
+    await db.cleanup();
+  });
+
+  after(async () => world?.close());
+
+  describe('key-range shards', () => {
+    let db: TestStore;
+    before(async () => (db = await openTestStore('postgres')));
+    after(async () => db?.cleanup());
+
+    it('splits a known bucket into shards of shardSize keys and aggregates them into one result', async () => {
+      const { config } = await world.config({ source: '\n    shardSize: 100' });
+      const runtime = await openTestRuntime(config, db.store);
+      try {
+        const first = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+        expect(first.scan.buckets.map((b) => b.shard)).to.deep.equal([0]);
+        const second = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+        expect(second.scan.status).to.equal('completed');
+        expect(second.scan.buckets.map((b) => b.shard)).to.deep.equal([0, 1, 2]);
+        expect(second.scan.buckets.map((b) => b.listed)).to.deep.equal([100, 100, 40]);
+        expect(second.scan.objectsListed).to.equal(OBJECTS);
+        expect(second.scan.objectsEvaluated).to.equal(OBJECTS);
+        expect(fingerprint(second.findings)).to.deep.equal(reference);
+        expect((await db.store.listFindings({ limit: 1000 })).items.length).to.equal(reference.length);
+      } finally {
+        await runtime.dispose();
+      }
+    });
+  });
+
+  describe('worker processes', () => {
+    let db: TestStore;
+    let workers: WorkerProcess[] = [];
+    const env = () => ({ ...BULK_ENV, DATABASE_URL: TEST_DATABASE_URL });
+
+    beforeEach(async () => (db = await openTestStore('postgres')));
+    afterEach(async () => {
+      for (const worker of workers) await worker.kill('SIGKILL');
+      workers = [];
+      await db.cleanup();
+    });
+
+    async function waitForEnd(store: TestStore['store'], scanId: string, onTick?: (evaluated: number) => Promise<void>) {
+      for (;;) {
+        const scan = (await store.getScan(scanId))!;
+        if (scan.status !== 'running') return scan;
+        await onTick?.(scan.buckets.reduce((n, b) => n + b.evaluated, 0));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+
+    it('lets two worker processes share one scan, with no duplicate findings', async () => {
+      // A slow source (80 requests/s) and shards of 100 keys, so both processes get bucket work.
+      const { path, config } = await world.config({
+        source: '\n    shardSize: 100\n    requestsPerSecond: 80',
+        top: 'queue: { lockDurationMs: 5000, stalledIntervalMs: 1000 }',
+        schema: db.reopenOptions!.schema!,
+      });
+      const runtime = await openTestRuntime(config, db.store, world.prefix);
+      try {
+        // Learn the shard boundaries first (one in-process scan).
+        await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+        // Forget what was read, so the shared scan does real work (reads) in both processes.
+        await db.db.exec("UPDATE objects SET etag = 'forgotten'");
+        workers = [startWorkerProcess(path, env()), startWorkerProcess(path, env())];
+        await Promise.all(workers.map((w) => w.ready));
+        const scanId = await startScan(db.store, runtime.flows, { sources: ['edge-bulk'], trigger: 'api', now: world.now, jobOptions: scanJobOptions(runtime.queueSettings) });
+        const scan = await waitForEnd(db.store, scanId);
+        expect(scan.status, scan.errors.join('\n')).to.equal('completed');
+        const bucketJobs = workers.map((w) => w.completedJobs().filter((id) => id.startsWith(`${scanId}-bucket`)).length);
+        expect(bucketJobs.every((n) => n > 0), `bucket jobs per worker: ${bucketJobs.join(', ')}`).to.equal(true);
+        expect(fingerprint(await db.store.findingsOfScan(scanId))).to.deep.equal(reference);
+        expect((await db.store.listFindings({ limit: 1000 })).items.length).to.equal(reference.length);
+      } finally {
+        await runtime.dispose();
+      }
+    });
+  });
+});
+
+describe('scans that lose a worker or meet a failing server', function () {
+  this.timeout(180_000);
+  let world: BulkWorld;
+  let reference: string[];
+  let db: TestStore;
+  const env = () => ({ ...BULK_ENV, DATABASE_URL: TEST_DATABASE_URL });
+
+  before(async () => {
+    world = await startBulkWorld(OBJECTS);
+    const ref = await openTestStore('postgres');
+    const runtime = await openTestRuntime((await world.config()).config, ref.store);
+    reference = fingerprint((await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 })).findings);
+    await runtime.dispose();
+    await ref.cleanup();
+  });
+  after(async () => world?.close());
+  beforeEach(async () => {
+    db = await openTestStore('postgres');
+    world.stack.gateway.setFaults({ failRate: 0 });
+    world.stack.gateway.resetCounts();
+  });
+  afterEach(async () => db?.cleanup());
+
+  it('resumes a SIGKILLed worker’s bucket from its checkpoint and ends with the findings of a clean scan', async () => {
+    const { path, config } = await world.config({
+      source: '\n    requestsPerSecond: 60\n    concurrency: 4',
+      top: 'queue: { lockDurationMs: 3000, stalledIntervalMs: 1000 }\nscan: { listPageSize: 20 }',
+      schema: db.reopenOptions!.schema!,
+    });
+    const runtime = await openTestRuntime(config, db.store, world.prefix);
+    const first = startWorkerProcess(path, env(), 2);
+    let second: ReturnType<typeof startWorkerProcess> | undefined;
+    try {
+      await first.ready;
+      const scanId = await startScan(db.store, runtime.flows, { sources: ['edge-bulk'], trigger: 'api', now: world.now, jobOptions: scanJobOptions(runtime.queueSettings) });
+      for (;;) {
+        const scan = (await db.store.getScan(scanId))!;
+        if (scan.buckets.reduce((n, b) => n + b.evaluated, 0) >= 100) break;
+        expect(scan.status).to.equal('running');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await first.kill('SIGKILL');
+      second = startWorkerProcess(path, env(), 2);
+      await second.ready;
+      let scan = (await db.store.getScan(scanId))!;
+      while (scan.status === 'running') {
+        await new Promise((r) => setTimeout(r, 100));
+        scan = (await db.store.getScan(scanId))!;
+      }
+      expect(scan.status, scan.errors.join('\n')).to.equal('completed');
+      expect(scan.objectsListed).to.equal(OBJECTS);
+      expect(fingerprint(await db.store.findingsOfScan(scanId))).to.deep.equal(reference);
+      expect((await db.store.listFindings({ limit: 1000 })).items.length).to.equal(reference.length);
+      // 12 pages of 20 keys: a restart from scratch would list at least 5 pages twice.
+      const lists = world.stack.gateway.counts().byBucket[BULK_BUCKET]!['list-objects'];
+      expect(lists).to.be.at.most(12 + 1 + 2);
+      expect(world.stack.gateway.counts().signedGets).to.be.at.most(OBJECTS + 20);
+    } finally {
+      await first.kill('SIGKILL');
+      await second?.kill('SIGKILL');
+      await runtime.dispose();
+    }
+  });
+
+  it('completes through retries when the server fails a share of requests', async () => {
+    const { config } = await world.config({ top: 'queue: { backoffMs: 50 }\nscan: { retryMinMs: 10, retryMaxMs: 100 }' });
+    const runtime = await openTestRuntime(config, db.store);
+    try {
+      world.stack.gateway.setFaults({ failRate: 0.3, failStatus: 503, seed: 7 });
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+      expect(world.stack.gateway.counts().injectedFaults).to.be.greaterThan(20);
+      expect(outcome.scan.status, outcome.scan.errors.join('\n')).to.equal('completed');
+      expect(fingerprint(outcome.findings)).to.deep.equal(reference);
+    } finally {
+      await runtime.dispose();
+    }
+  });
+
+  it('ends incomplete, with reasons, never completed, when the server keeps failing', async () => {
+    const { config } = await world.config({ top: 'queue: { backoffMs: 20, attempts: 2 }\nscan: { retryMinMs: 10, retryMaxMs: 50 }' });
+    const runtime = await openTestRuntime(config, db.store);
+    try {
+      world.stack.gateway.setFaults({ failRate: 1, failStatus: 500 });
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+      expect(outcome.scan.status).to.equal('incomplete');
+      expect(outcome.exitCode).to.equal(3);
+      expect(outcome.scan.errors.join('\n')).to.match(/InternalError|could not be read|failed/);
+      expect(outcome.scan.errors.join('\n')).to.include(BULK_BUCKET);
+    } finally {
+      await runtime.dispose();
+    }
+  });
+});

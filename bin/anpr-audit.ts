@@ -35,8 +35,13 @@ function loadOrExit(path: string | undefined): Config {
 function parseNow(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   // An offset or Z is required: a clock without a zone is exactly the ambiguity this tool exists to avoid.
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new UsageError(`--now: must be an ISO-8601 instant with Z or an offset, e.g. 2026-11-20T12:00:00Z (got "${value}")`);
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
+    Number.isNaN(Date.parse(value))
+  ) {
+    throw new UsageError(
+      `--now: must be an ISO-8601 instant with Z or an offset, e.g. 2026-11-20T12:00:00Z (got "${value}")`,
+    );
   }
   return new Date(value);
 }
@@ -58,7 +63,8 @@ async function scanCommand(args: string[]): Promise<number> {
   const known = config.sources.map((s) => s.id);
   const sources = values.source ?? known;
   const unknown = sources.filter((s) => !known.includes(s));
-  if (unknown.length > 0) throw new UsageError(`--source: unknown source ${unknown.join(', ')} (configured: ${known.join(', ')})`);
+  if (unknown.length > 0)
+    throw new UsageError(`--source: unknown source ${unknown.join(', ')} (configured: ${known.join(', ')})`);
 
   const runtime = await openRuntime(config);
   const progress = progressReporter(process.stderr);
@@ -80,12 +86,16 @@ async function workerCommand(args: string[]): Promise<number> {
     strict: true,
   });
   const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency: must be a positive integer');
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new UsageError('--concurrency: must be a positive integer');
   const config = loadOrExit(values.config);
   const logger = createLogger();
   const runtime = await openRuntime(config);
   const workers = await startScanWorkers(runtime, { concurrency, logger });
-  logger.info({ concurrency, prefix: runtime.queueSettings.prefix, store: runtime.store.kind }, 'scan worker started');
+  logger.info(
+    { concurrency, prefix: runtime.queueSettings.prefix, store: runtime.store.kind },
+    'scan worker started',
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping: finishing in-flight jobs');

@@ -17,14 +17,27 @@ import { EXIT, printOutcome, progressReporter, runScan } from './commands/scan.c
 const DATA = resolve('data/demo');
 const CONFIG = resolve('config/demo.yaml');
 /** The gateway port of each source's embedded S3 server, as config/demo.yaml names them. */
-const PORTS = { 'edge-jwbeyenlaan': 4568, 'edge-endepolsdomein': 4569, 'edge-josephbechlaan': 4570, 'vendor-ars': 4571 };
+const PORTS = {
+  'edge-jwbeyenlaan': 4568,
+  'edge-endepolsdomein': 4569,
+  'edge-josephbechlaan': 4570,
+  'vendor-ars': 4571,
+};
 
 async function main(): Promise<number> {
   const json = process.argv.includes('--json');
   const say = (line: string) => process.stderr.write(`${line}\n`);
   let config;
   try {
-    config = loadConfig(CONFIG, demoEnvironment(S3RVER_CREDENTIALS, ['EDGE_ACCESS_KEY', 'EDGE_SECRET_KEY', 'VENDOR_ACCESS_KEY', 'VENDOR_SECRET_KEY']));
+    config = loadConfig(
+      CONFIG,
+      demoEnvironment(S3RVER_CREDENTIALS, [
+        'EDGE_ACCESS_KEY',
+        'EDGE_SECRET_KEY',
+        'VENDOR_ACCESS_KEY',
+        'VENDOR_SECRET_KEY',
+      ]),
+    );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) say(`config error: ${problem}`);
@@ -37,13 +50,22 @@ async function main(): Promise<number> {
     const now = new Date();
     for (const [source, stack] of world.stacks) say(`Embedded S3 server of ${source} on ${stack.url}`);
     say(`Loading the Randwyck scenario (data in ${DATA}/s3)...`);
-    const loaded = await loadScenario(randwyck, world.sink, now, { registerPath: resolve(DATA, 'randwyck-register.csv') });
-    say(`Loaded ${loaded.objects.length} objects in ${loaded.buckets.length} buckets; register with ${loaded.register.rows.length} rows.`);
+    const loaded = await loadScenario(randwyck, world.sink, now, {
+      registerPath: resolve(DATA, 'randwyck-register.csv'),
+    });
+    say(
+      `Loaded ${loaded.objects.length} objects in ${loaded.buckets.length} buckets; register with ${loaded.register.rows.length} rows.`,
+    );
     const runtime = await openRuntime(config);
-    say(`Findings store: ${runtime.store.kind}${runtime.store.kind === 'pglite' ? ` (${config.database.dataDir})` : ''}; queue prefix ${runtime.queueSettings.prefix}.`);
+    say(
+      `Findings store: ${runtime.store.kind}${runtime.store.kind === 'pglite' ? ` (${config.database.dataDir})` : ''}; queue prefix ${runtime.queueSettings.prefix}.`,
+    );
     const progress = progressReporter(process.stderr);
     try {
-      const outcome = await runScan(runtime, { sources: config.sources.map((s) => s.id), onProgress: (scan) => progress.update(scan) });
+      const outcome = await runScan(runtime, {
+        sources: config.sources.map((s) => s.id),
+        onProgress: (scan) => progress.update(scan),
+      });
       progress.stop();
       printOutcome(outcome, json, process.stdout);
       return outcome.exitCode;

@@ -81,7 +81,8 @@ export function parseConfig(text: string, path: string, env: NodeJS.ProcessEnv =
   const problems: string[] = [];
   const need = (name: string, where: string): string => {
     const value = env[name];
-    if (value === undefined || value === '') problems.push(`${where}: environment variable ${name} is not set`);
+    if (value === undefined || value === '')
+      problems.push(`${where}: environment variable ${name} is not set`);
     return value ?? '';
   };
   const base = dirname(path);
@@ -97,7 +98,9 @@ export function parseConfig(text: string, path: string, env: NodeJS.ProcessEnv =
     };
   });
   const plateHashKey =
-    file.privacy.plateHashKeyEnv === undefined ? undefined : need(file.privacy.plateHashKeyEnv, 'privacy.plateHashKeyEnv');
+    file.privacy.plateHashKeyEnv === undefined
+      ? undefined
+      : need(file.privacy.plateHashKeyEnv, 'privacy.plateHashKeyEnv');
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -120,7 +123,9 @@ export function loadConfig(explicitPath?: string, env: NodeJS.ProcessEnv = proce
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError([`${path}: cannot read config file (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
+    throw new ConfigError([
+      `${path}: cannot read config file (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    ]);
   }
   return parseConfig(text, path, env);
 }

@@ -131,10 +131,7 @@ export const configSchema = z
         retryMinMs: 100,
         retryMaxMs: 3000,
       }),
-    privacy: z
-      .object({ plateHashKeyEnv: envName.optional() })
-      .strict()
-      .default({}),
+    privacy: z.object({ plateHashKeyEnv: envName.optional() }).strict().default({}),
     redis: z
       .object({ url: z.string().default('redis://127.0.0.1:6379'), prefix: z.string().default('anpr') })
       .strict()
@@ -195,7 +192,11 @@ export const configSchema = z
     const seen = new Set<string>();
     config.sources.forEach((source, index) => {
       if (seen.has(source.id)) {
-        ctx.addIssue({ code: 'custom', path: ['sources', index, 'id'], message: `duplicate source id "${source.id}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', index, 'id'],
+          message: `duplicate source id "${source.id}"`,
+        });
       }
       seen.add(source.id);
     });
@@ -203,7 +204,11 @@ export const configSchema = z
     const names = new Set<string>();
     config.api.tokens.forEach((token, index) => {
       if (names.has(token.name)) {
-        ctx.addIssue({ code: 'custom', path: ['api', 'tokens', index, 'name'], message: `duplicate token name "${token.name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['api', 'tokens', index, 'name'],
+          message: `duplicate token name "${token.name}"`,
+        });
       }
       names.add(token.name);
     });

@@ -26,8 +26,16 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const store =
     overrides.store ??
-    (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.database.dataDir, schema: config.database.schema }));
-  const queueSettings = { url: config.redis.url, prefix: overrides.prefix ?? config.redis.prefix, ...config.queue };
+    (await openStore({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.database.dataDir,
+      schema: config.database.schema,
+    }));
+  const queueSettings = {
+    url: config.redis.url,
+    prefix: overrides.prefix ?? config.redis.prefix,
+    ...config.queue,
+  };
   const redis = createRedis(queueSettings.url);
   const queue = createScanQueue(queueSettings, redis);
   const flows = createFlowProducer(queueSettings, redis);

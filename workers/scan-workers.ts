@@ -16,13 +16,21 @@ export interface ScanWorkers {
 }
 
 /** Starts a worker that processes up to `concurrency` bucket/source jobs at once. */
-export async function startScanWorkers(runtime: Runtime, opts: { concurrency?: number; logger?: Logger } = {}): Promise<ScanWorkers> {
+export async function startScanWorkers(
+  runtime: Runtime,
+  opts: { concurrency?: number; logger?: Logger } = {},
+): Promise<ScanWorkers> {
   const deps = new ScanDeps(runtime.config, runtime.store);
   const processor = createScanProcessor(deps, runtime.queue, runtime.flows);
   const connection = createRedis(runtime.queueSettings.url);
-  const worker = createScanWorker(runtime.queueSettings, connection, processor, { concurrency: opts.concurrency ?? 4 });
+  const worker = createScanWorker(runtime.queueSettings, connection, processor, {
+    concurrency: opts.concurrency ?? 4,
+  });
   worker.on('failed', (job, error) => {
-    opts.logger?.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error.message.slice(0, 200) }, 'scan job failed');
+    opts.logger?.warn(
+      { jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error.message.slice(0, 200) },
+      'scan job failed',
+    );
   });
   worker.on('completed', (job) => {
     opts.logger?.info({ jobId: job.id, job: job.name, pid: process.pid }, 'scan job completed');

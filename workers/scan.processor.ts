@@ -19,7 +19,11 @@ import { scanBucketRange } from '../core/scan/bucket-scan.js';
 import { finalizeScan } from '../core/scan/finalize.js';
 import { startScan } from '../core/scan/start-scan.js';
 import { aggregateSource } from '../core/scan/source-aggregate.js';
-import { discoverSource, type DiscoveredBucket, type DiscoveryResult } from '../core/scan/source-discovery.js';
+import {
+  discoverSource,
+  type DiscoveredBucket,
+  type DiscoveryResult,
+} from '../core/scan/source-discovery.js';
 import type { ScanDeps } from '../core/scan/scan-deps.js';
 
 type Handler = (job: Job, token: string | undefined) => Promise<unknown>;
@@ -28,7 +32,9 @@ type Handler = (job: Job, token: string | undefined) => Promise<unknown>;
 async function childOutcomes<T>(job: Job): Promise<{ values: T[]; failures: string[] }> {
   const values = Object.values(await job.getChildrenValues<T>());
   const ignored = await job.getIgnoredChildrenFailures();
-  const failures = Object.entries(ignored).map(([key, reason]) => `job ${key.split(':').pop()} failed: ${reason}`);
+  const failures = Object.entries(ignored).map(
+    ([key, reason]) => `job ${key.split(':').pop()} failed: ${reason}`,
+  );
   return { values, failures };
 }
 
@@ -110,7 +116,8 @@ function scanBucket(deps: ScanDeps): Handler {
 function scheduledScan(deps: ScanDeps, flows: FlowProducer): Handler {
   return async (job) => {
     const { sourceId } = job.data as ScheduledScanData;
-    if (!deps.config.sources.some((s) => s.id === sourceId)) return { skipped: `source ${sourceId} is no longer configured` };
+    if (!deps.config.sources.some((s) => s.id === sourceId))
+      return { skipped: `source ${sourceId} is no longer configured` };
     const running = await deps.store.listScans({ source: sourceId, status: 'running', limit: 1 });
     // A scan still running covers this slot; starting a second would only double the load.
     if (running.length > 0) return { skipped: `scan ${running[0]!.id} of ${sourceId} is still running` };
@@ -128,7 +135,14 @@ function finalize(deps: ScanDeps): Handler {
   return async (job) => {
     const data = job.data as FinalizeScanData;
     const { values, failures } = await childOutcomes<ScanSourceResult>(job);
-    return finalizeScan(deps.store, data.scanId, data.sources ?? values.map((v) => v.sourceId), values, failures, new Date());
+    return finalizeScan(
+      deps.store,
+      data.scanId,
+      data.sources ?? values.map((v) => v.sourceId),
+      values,
+      failures,
+      new Date(),
+    );
   };
 }
 

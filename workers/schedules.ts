@@ -27,14 +27,20 @@ export interface ScheduleView {
   nextRun: string | null;
 }
 
-function repeatOf(source: SourceConfig, timezone: string): { every: number } | { pattern: string; tz: string } | null {
+function repeatOf(
+  source: SourceConfig,
+  timezone: string,
+): { every: number } | { pattern: string; tz: string } | null {
   if (!source.schedule) return null;
   if (source.schedule.every !== undefined) return { every: everyToMs(source.schedule.every) };
   return { pattern: source.schedule.cron!, tz: timezone };
 }
 
 /** Makes the queue's job schedulers match the config. Returns what changed. */
-export async function syncSchedules(queue: Queue, config: Config): Promise<{ upserted: string[]; removed: string[] }> {
+export async function syncSchedules(
+  queue: Queue,
+  config: Config,
+): Promise<{ upserted: string[]; removed: string[] }> {
   const wanted = new Map<string, { repeat: NonNullable<ReturnType<typeof repeatOf>>; sourceId: string }>();
   for (const source of config.sources) {
     const repeat = repeatOf(source, config.contract.timezone);
@@ -53,7 +59,12 @@ export async function syncSchedules(queue: Queue, config: Config): Promise<{ ups
     await queue.upsertJobScheduler(id, repeat, {
       name: 'scheduled-scan',
       data: { sourceId } satisfies ScheduledScanData,
-      opts: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: 100, removeOnFail: 500 },
+      opts: {
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 5000 },
+        removeOnComplete: 100,
+        removeOnFail: 500,
+      },
     });
     upserted.push(sourceId);
   }

@@ -7,7 +7,11 @@ import { SEVERITIES } from '../../core/model.js';
 /** Renders rows as a left-aligned text table with a header rule. */
 export function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -35,7 +39,11 @@ export function renderSummary(scan: Scan, findings: Finding[]): string {
     rows.length > 0 ? textTable(['rule', 'severity', 'findings', 'sources'], rows) : 'No findings.',
   ];
   if (scan.errors.length > 0) {
-    lines.push('', `Why the scan is ${scan.status} (${scan.errors.length}):`, ...scan.errors.slice(0, 20).map((e) => `  - ${e}`));
+    lines.push(
+      '',
+      `Why the scan is ${scan.status} (${scan.errors.length}):`,
+      ...scan.errors.slice(0, 20).map((e) => `  - ${e}`),
+    );
   }
   if (scan.notes.length > 0) {
     lines.push('', `Notes (${scan.notes.length}):`, ...scan.notes.slice(0, 10).map((n) => `  - ${n}`));
@@ -46,7 +54,11 @@ export function renderSummary(scan: Scan, findings: Finding[]): string {
 /** One line per finding, most severe first. */
 export function renderFindings(findings: Finding[]): string {
   const sorted = [...findings].sort(
-    (a, b) => severityRank(a.severity) - severityRank(b.severity) || a.rule.localeCompare(b.rule) || a.bucket.localeCompare(b.bucket) || a.key.localeCompare(b.key),
+    (a, b) =>
+      severityRank(a.severity) - severityRank(b.severity) ||
+      a.rule.localeCompare(b.rule) ||
+      a.bucket.localeCompare(b.bucket) ||
+      a.key.localeCompare(b.key),
   );
   return sorted
     .map((f) => {

@@ -25,7 +25,13 @@ const SETTLED = new Set(['false-positive', 'accepted-risk']);
 /** Starts a scan and waits for it, reporting progress to `onProgress`. */
 export async function runScan(
   runtime: Runtime,
-  opts: { sources: string[]; now?: Date; onProgress?: (scan: Scan) => void; pollMs?: number; concurrency?: number },
+  opts: {
+    sources: string[];
+    now?: Date;
+    onProgress?: (scan: Scan) => void;
+    pollMs?: number;
+    concurrency?: number;
+  },
 ): Promise<ScanOutcome> {
   const workers = await startScanWorkers(runtime, { concurrency: opts.concurrency ?? 4 });
   try {
@@ -43,7 +49,8 @@ export async function runScan(
     }
     const findings = await runtime.store.findingsOfScan(scanId);
     const active = findings.filter((f) => !SETTLED.has(f.status) && f.suppressedBy === null);
-    const exitCode = scan.status !== 'completed' ? EXIT.incomplete : active.length > 0 ? EXIT.findings : EXIT.clean;
+    const exitCode =
+      scan.status !== 'completed' ? EXIT.incomplete : active.length > 0 ? EXIT.findings : EXIT.clean;
     return { scan, findings, exitCode };
   } finally {
     await workers.close();
@@ -60,7 +67,11 @@ export function progressReporter(stream: NodeJS.WriteStream): { update(scan: Sca
   });
   if (stream.isTTY) {
     const bar = new SingleBar(
-      { format: 'scanning [{bar}] {value}/{total} objects | buckets {done}/{buckets}', stream, hideCursor: true },
+      {
+        format: 'scanning [{bar}] {value}/{total} objects | buckets {done}/{buckets}',
+        stream,
+        hideCursor: true,
+      },
       Presets.shades_classic,
     );
     bar.start(1, 0, { done: 0, buckets: 0 });

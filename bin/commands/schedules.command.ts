@@ -17,7 +17,14 @@ export function renderSchedules(views: readonly ScheduleView[]): string {
   ]);
   const header = ['SOURCE', 'SCHEDULE', 'TIMEZONE', 'NEXT RUN'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** `anpr-audit schedules [--config FILE] [--json] [--no-sync]`. */
@@ -40,7 +47,9 @@ export async function schedulesCommand(args: string[]): Promise<number> {
     if (!values['no-sync']) {
       const changes = await syncSchedules(queue, config);
       if (!values.json && changes.removed.length > 0) {
-        process.stderr.write(`removed schedules of sources no longer configured: ${changes.removed.join(', ')}\n`);
+        process.stderr.write(
+          `removed schedules of sources no longer configured: ${changes.removed.join(', ')}\n`,
+        );
       }
     }
     const views = await listSchedules(queue, config);

@@ -18,7 +18,10 @@ import { listSchedules, syncSchedules } from '../../workers/schedules.js';
  * Loads the config; on a ConfigError prints each problem to stderr and returns null (exit 2), as
  * the other commands do.
  */
-export function loadConfigOrReport(path: string | undefined, stderr: NodeJS.WritableStream = process.stderr): Config | null {
+export function loadConfigOrReport(
+  path: string | undefined,
+  stderr: NodeJS.WritableStream = process.stderr,
+): Config | null {
   try {
     return loadConfig(path);
   } catch (error) {
@@ -74,6 +77,7 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
       config,
       store: runtime.store,
       queue: runtime.queue,
+      redis: runtime.redis,
       flows: runtime.flows,
       logger,
       schedules: () => listSchedules(runtime.queue, config),
@@ -99,7 +103,11 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
       stop: (timeoutMs = config.api.shutdownTimeoutSeconds * 1000) => {
         const steps: ShutdownStep[] = [httpServerStep(http)];
         if (owned) {
-          steps.push({ name: 'scan workers', close: () => owned.close(), force: () => owned.worker.close(true) });
+          steps.push({
+            name: 'scan workers',
+            close: () => owned.close(),
+            force: () => owned.worker.close(true),
+          });
         }
         steps.push({ name: 'store and queue', close: () => runtime.close() });
         return gracefulShutdown(steps, timeoutMs, logger);
@@ -140,11 +148,15 @@ function parseServerArgs(args: string[]) {
   });
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    throw Object.assign(new Error('--port: must be a whole number from 0 to 65535'), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+    throw Object.assign(new Error('--port: must be a whole number from 0 to 65535'), {
+      code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE',
+    });
   }
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw Object.assign(new Error('--concurrency: must be a positive integer'), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+    throw Object.assign(new Error('--concurrency: must be a positive integer'), {
+      code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE',
+    });
   }
   return { config: values.config, host: values.host, port, concurrency };
 }

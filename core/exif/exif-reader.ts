@@ -36,7 +36,12 @@ function asText(value: unknown): string | null {
   if (value instanceof Uint8Array) {
     // UserComment starts with an 8-byte charset id ("ASCII\0\0\0"); keep the text after it.
     const text = Buffer.from(value).toString('utf8');
-    return text.replace(/^(ASCII|UNICODE|JIS)?\0*/, '').replace(/\0+$/, '').trim() || null;
+    return (
+      text
+        .replace(/^(ASCII|UNICODE|JIS)?\0*/, '')
+        .replace(/\0+$/, '')
+        .trim() || null
+    );
   }
   return null;
 }
@@ -106,10 +111,12 @@ export function captureTimeFromExif(facts: ExifFacts, timezone: string): ExifCap
     number,
   ];
   // SubSecTimeOriginal holds decimal digits of the fraction: "25" is 0.25 s, "250" too.
-  const subSec = facts.subSecTimeOriginal && /^\d+$/.test(facts.subSecTimeOriginal) ? facts.subSecTimeOriginal : null;
+  const subSec =
+    facts.subSecTimeOriginal && /^\d+$/.test(facts.subSecTimeOriginal) ? facts.subSecTimeOriginal : null;
   const millisecond = subSec ? Math.floor(Number(`0.${subSec}`) * 1000) : 0;
   const raw = `${facts.dateTimeOriginal}${subSec ? `.${subSec}` : ''}`;
-  const offset = facts.offsetTimeOriginal && EXIF_OFFSET.test(facts.offsetTimeOriginal) ? facts.offsetTimeOriginal : null;
+  const offset =
+    facts.offsetTimeOriginal && EXIF_OFFSET.test(facts.offsetTimeOriginal) ? facts.offsetTimeOriginal : null;
 
   if (offset) {
     const instant = DateTime.fromObject(

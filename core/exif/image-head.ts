@@ -8,16 +8,30 @@ export type ImageFormat = 'jpeg' | 'png' | 'tiff' | 'heic' | 'webp';
 /** Recognises an image format by its magic bytes; null when the bytes are not an image we know. */
 export function sniffImageFormat(head: Buffer): ImageFormat | null {
   if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
-  if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+  if (
+    head.length >= 8 &&
+    head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+  ) {
     return 'png';
   }
-  if (head.length >= 4 && (head.subarray(0, 4).toString('latin1') === 'II*\0' || head.subarray(0, 4).toString('latin1') === 'MM\0*')) {
+  if (
+    head.length >= 4 &&
+    (head.subarray(0, 4).toString('latin1') === 'II*\0' || head.subarray(0, 4).toString('latin1') === 'MM\0*')
+  ) {
     return 'tiff';
   }
-  if (head.length >= 12 && head.subarray(4, 8).toString('latin1') === 'ftyp' && /^(heic|heix|mif1|avif)$/.test(head.subarray(8, 12).toString('latin1'))) {
+  if (
+    head.length >= 12 &&
+    head.subarray(4, 8).toString('latin1') === 'ftyp' &&
+    /^(heic|heix|mif1|avif)$/.test(head.subarray(8, 12).toString('latin1'))
+  ) {
     return 'heic';
   }
-  if (head.length >= 12 && head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP') {
+  if (
+    head.length >= 12 &&
+    head.subarray(0, 4).toString('latin1') === 'RIFF' &&
+    head.subarray(8, 12).toString('latin1') === 'WEBP'
+  ) {
     return 'webp';
   }
   return null;
@@ -53,7 +67,11 @@ export function jpegExifExtent(head: Buffer): JpegExifExtent {
     const length = head.readUInt16BE(offset + 2);
     if (length < 2) return { kind: 'corrupt', why: `segment length ${length} at byte ${offset}` };
     const end = offset + 2 + length;
-    if (marker === 0xe1 && head.length >= offset + 10 && head.subarray(offset + 4, offset + 10).toString('latin1') === 'Exif\0\0') {
+    if (
+      marker === 0xe1 &&
+      head.length >= offset + 10 &&
+      head.subarray(offset + 4, offset + 10).toString('latin1') === 'Exif\0\0'
+    ) {
       return { kind: 'exif', end };
     }
     if (marker === 0xe1 && head.length < offset + 10) return { kind: 'need-more', atLeast: offset + 10 };

@@ -2,7 +2,15 @@
  * Redis connections and the scan queue, flow producer and worker factories (bullmq + ioredis).
  */
 import { Redis } from 'ioredis';
-import { FlowProducer, Queue, QueueEvents, Worker, type JobsOptions, type Processor, type WorkerOptions } from 'bullmq';
+import {
+  FlowProducer,
+  Queue,
+  QueueEvents,
+  Worker,
+  type JobsOptions,
+  type Processor,
+  type WorkerOptions,
+} from 'bullmq';
 import { SCAN_QUEUE } from './jobs.js';
 
 /** Where the queue lives (a Redis URL and a key prefix; tests use a unique one) and its job policy. */
@@ -31,7 +39,11 @@ export function scanJobOptions(settings: Pick<QueueSettings, 'attempts' | 'backo
 }
 
 export function createScanQueue(settings: QueueSettings, connection: Redis): Queue {
-  return new Queue(SCAN_QUEUE, { connection, prefix: settings.prefix, defaultJobOptions: scanJobOptions(settings) });
+  return new Queue(SCAN_QUEUE, {
+    connection,
+    prefix: settings.prefix,
+    defaultJobOptions: scanJobOptions(settings),
+  });
 }
 
 export function createFlowProducer(settings: QueueSettings, connection: Redis): FlowProducer {

@@ -79,7 +79,9 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
       });
     } catch (error) {
       // The job is retried with backoff and resumes from the checkpoint.
-      throw new Error(`listing ${request.sourceId}/${request.bucket} failed: ${describeS3Error(error)}`);
+      throw new Error(`listing ${request.sourceId}/${request.bucket} failed: ${describeS3Error(error)}`, {
+        cause: error,
+      });
     }
     let objects = page.objects;
     let reachedEnd = page.nextToken === null;
@@ -90,7 +92,12 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     }
     if (objects.length > 0) {
       sampleKey ??= objects[0]!.key;
-      const unread = await scanPage(deps, request, objects, counts, errors, { readContext, ctx, limit, rate });
+      const unread = await scanPage(deps, request, objects, counts, errors, {
+        readContext,
+        ctx,
+        limit,
+        rate,
+      });
       if (unread.length > 0) {
         // Throttling, 5xx or time-outs that outlasted the per-request retries: fail the job so BullMQ
         // retries it with backoff from the last checkpoint (this page is read again; what was stored
@@ -99,7 +106,13 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
       }
       const lastKey = objects[objects.length - 1]!.key;
       // The page proves which keys exist between the previous page and this one: forget the rest.
-      await deps.store.pruneObjectStates(request.sourceId, request.bucket, pageStart, reachedEnd ? endAt : lastKey, objects.map((o) => o.key));
+      await deps.store.pruneObjectStates(
+        request.sourceId,
+        request.bucket,
+        pageStart,
+        reachedEnd ? endAt : lastKey,
+        objects.map((o) => o.key),
+      );
       pageStart = lastKey;
       await request.onCheckpoint?.({ ...counts, lastKey });
       await progress(deps, request, counts, 'running');
@@ -113,10 +126,22 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
   }
   const complete = errors.length === 0 && counts.evaluated === counts.listed;
   await progress(deps, request, counts, complete ? 'completed' : 'incomplete');
-  return { ...counts, bucket: request.bucket, shard: request.shard, complete, errors: errors.slice(0, 50), sampleKey };
+  return {
+    ...counts,
+    bucket: request.bucket,
+    shard: request.shard,
+    complete,
+    errors: errors.slice(0, 50),
+    sampleKey,
+  };
 }
 
-async function progress(deps: ScanDeps, request: BucketScanRequest, counts: BucketCounts, state: 'running' | 'completed' | 'incomplete'): Promise<void> {
+async function progress(
+  deps: ScanDeps,
+  request: BucketScanRequest,
+  counts: BucketCounts,
+  state: 'running' | 'completed' | 'incomplete',
+): Promise<void> {
   await deps.store.setBucketProgress(request.scanId, {
     source: request.sourceId,
     bucket: request.bucket,
@@ -146,7 +171,11 @@ async function scanPage(
   tools: PageTools,
 ): Promise<string[]> {
   const unread: string[] = [];
-  const known = await deps.store.getObjectStates(request.sourceId, request.bucket, objects.map((o) => o.key));
+  const known = await deps.store.getObjectStates(
+    request.sourceId,
+    request.bucket,
+    objects.map((o) => o.key),
+  );
   const changedStates: ObjectState[] = [];
   const findings: FindingInput[] = [];
   counts.listed += objects.length;

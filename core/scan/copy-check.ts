@@ -36,7 +36,11 @@ const SAME_CAPTURE_MS = 2000;
  */
 function corroborated(copy: ObjectState, original: HashedImage): boolean {
   const copyTime = copy.captureTimeOrigin === 'last-modified' ? null : copy.captureTime;
-  if (copyTime && original.captureTime && Math.abs(copyTime.getTime() - original.captureTime.getTime()) > SAME_CAPTURE_MS) {
+  if (
+    copyTime &&
+    original.captureTime &&
+    Math.abs(copyTime.getTime() - original.captureTime.getTime()) > SAME_CAPTURE_MS
+  ) {
     return false;
   }
   if (copy.plateHash && original.plateHash && copy.plateHash !== original.plateHash) return false;
@@ -59,7 +63,9 @@ export interface CopyCheckResult {
 /** Production storage: the declared, not test-like buckets of every configured source. */
 export function productionLocations(deps: ScanDeps): Array<{ source: string; bucket: string }> {
   return deps.config.sources.flatMap((source) =>
-    source.buckets.filter((bucket) => !classifyBucketName(bucket).testLike).map((bucket) => ({ source: source.id, bucket })),
+    source.buckets
+      .filter((bucket) => !classifyBucketName(bucket).testLike)
+      .map((bucket) => ({ source: source.id, bucket })),
   );
 }
 
@@ -130,7 +136,10 @@ export async function findProductionCopies(
     for await (const state of imageStates(deps, location.source, location.bucket)) {
       const same = byEtag.get(state.etag);
       if (same) {
-        hits.push({ state, copyOf: { source: same.source, bucket: same.bucket, key: same.key, by: 'etag', distance: 0 } });
+        hits.push({
+          state,
+          copyOf: { source: same.source, bucket: same.bucket, key: same.key, by: 'etag', distance: 0 },
+        });
         continue;
       }
       const had = state.perceptualHash !== null;
@@ -140,7 +149,11 @@ export async function findProductionCopies(
       let best: { image: HashedImage; distance: number } | null = null;
       for (const image of production) {
         const distance = hammingDistance(hash, image.hash);
-        if (distance <= maxDistance && (best === null || distance < best.distance) && corroborated(state, image)) {
+        if (
+          distance <= maxDistance &&
+          (best === null || distance < best.distance) &&
+          corroborated(state, image)
+        ) {
           best = { image, distance };
         }
       }

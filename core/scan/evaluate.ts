@@ -18,7 +18,10 @@ export interface SnapshotExtras {
 
 /** Combines the listing entry, what was read from the object, and the scan's extras. */
 export function toSnapshot(listed: ListedObject, state: ObjectState, extras: SnapshotExtras): ObjectSnapshot {
-  const fromExif = state.captureTime !== null && state.captureTimeOrigin !== null && state.captureTimeOrigin !== 'last-modified';
+  const fromExif =
+    state.captureTime !== null &&
+    state.captureTimeOrigin !== null &&
+    state.captureTimeOrigin !== 'last-modified';
   return {
     source: state.source,
     bucket: state.bucket,
@@ -42,7 +45,10 @@ export function toSnapshot(listed: ListedObject, state: ObjectState, extras: Sna
 }
 
 /** The evidence every finding about this object carries. */
-export function objectEvidence(snapshot: ObjectSnapshot, now: Date): Omit<FindingInput, 'rule' | 'severity' | 'threshold' | 'reason' | 'details'> {
+export function objectEvidence(
+  snapshot: ObjectSnapshot,
+  now: Date,
+): Omit<FindingInput, 'rule' | 'severity' | 'threshold' | 'reason' | 'details'> {
   return {
     source: snapshot.source,
     bucket: snapshot.bucket,
@@ -57,7 +63,10 @@ export function objectEvidence(snapshot: ObjectSnapshot, now: Date): Omit<Findin
 }
 
 /** Runs every object rule on a snapshot. */
-export function evaluateObject(snapshot: ObjectSnapshot, ctx: RuleContext): { findings: FindingInput[]; errors: string[] } {
+export function evaluateObject(
+  snapshot: ObjectSnapshot,
+  ctx: RuleContext,
+): { findings: FindingInput[]; errors: string[] } {
   const findings: FindingInput[] = [];
   const errors: string[] = [];
   const evidence = objectEvidence(snapshot, ctx.now);
@@ -65,7 +74,9 @@ export function evaluateObject(snapshot: ObjectSnapshot, ctx: RuleContext): { fi
     try {
       for (const found of rule.evaluate(snapshot, ctx)) findings.push({ ...evidence, ...found });
     } catch (error) {
-      errors.push(`rule ${rule.meta.id} failed on ${snapshot.bucket}/${snapshot.key}: ${(error as Error).message}`);
+      errors.push(
+        `rule ${rule.meta.id} failed on ${snapshot.bucket}/${snapshot.key}: ${(error as Error).message}`,
+      );
     }
   }
   return { findings, errors };

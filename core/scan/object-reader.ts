@@ -4,7 +4,13 @@
  * Never throws for a bad object: every failure becomes `readError` on the state.
  */
 import type { SourceConfig } from '../../config/load.js';
-import { captureTimeFromExif, ExifParseError, readExif, readTextTag, type ExifFacts } from '../exif/exif-reader.js';
+import {
+  captureTimeFromExif,
+  ExifParseError,
+  readExif,
+  readTextTag,
+  type ExifFacts,
+} from '../exif/exif-reader.js';
 import { jpegExifExtent, sniffImageFormat } from '../exif/image-head.js';
 import { plateHash } from '../plates/plates.js';
 import type { ObjectState } from '../store/store.js';
@@ -71,7 +77,10 @@ const EXTEND_MIN = 16 * 1024;
  * Reads the head of `listed`: the first `headBytes`, then more only while the JPEG markers say the
  * EXIF segment (or the marker walk that leads to it) lies past what was read.
  */
-async function readHead(ctx: ReadContext, listed: ListedObject): Promise<{ bytes: Buffer; metadata: Record<string, string>; error?: string }> {
+async function readHead(
+  ctx: ReadContext,
+  listed: ListedObject,
+): Promise<{ bytes: Buffer; metadata: Record<string, string>; error?: string }> {
   const first = await ctx.storage.readRange(ctx.bucket, listed.key, 0, Math.min(listed.size, ctx.headBytes));
   if (sniffImageFormat(first.bytes) !== 'jpeg') return first;
   let bytes = first.bytes;
@@ -80,12 +89,20 @@ async function readHead(ctx: ReadContext, listed: ListedObject): Promise<{ bytes
     const needed = extent.kind === 'exif' ? extent.end : extent.kind === 'need-more' ? extent.atLeast : 0;
     if (needed <= bytes.length || bytes.length >= listed.size) {
       if (extent.kind === 'exif' && extent.end > listed.size) {
-        return { bytes, metadata: first.metadata, error: `truncated JPEG: its EXIF segment needs ${extent.end} bytes but the object has ${listed.size}` };
+        return {
+          bytes,
+          metadata: first.metadata,
+          error: `truncated JPEG: its EXIF segment needs ${extent.end} bytes but the object has ${listed.size}`,
+        };
       }
       return { bytes, metadata: first.metadata };
     }
     if (needed > ctx.maxHeadBytes) {
-      return { bytes, metadata: first.metadata, error: `EXIF segment ends past scan.maxHeadBytes (${ctx.maxHeadBytes} bytes)` };
+      return {
+        bytes,
+        metadata: first.metadata,
+        error: `EXIF segment ends past scan.maxHeadBytes (${ctx.maxHeadBytes} bytes)`,
+      };
     }
     const upTo = Math.min(listed.size, ctx.maxHeadBytes, Math.max(needed, bytes.length + EXTEND_MIN));
     const rest = await ctx.storage.readRange(ctx.bucket, listed.key, bytes.length, upTo - bytes.length);
@@ -144,7 +161,10 @@ export async function readObject(ctx: ReadContext, listed: ListedObject): Promis
     const extent = jpegExifExtent(head.bytes);
     if (extent.kind === 'corrupt') state.readError = `corrupt JPEG: ${extent.why}`;
     // The whole object is in hand when it is smaller than the head: check that it ends properly.
-    else if (head.bytes.length === listed.size && !(head.bytes.at(-2) === 0xff && head.bytes.at(-1) === 0xd9)) {
+    else if (
+      head.bytes.length === listed.size &&
+      !(head.bytes.at(-2) === 0xff && head.bytes.at(-1) === 0xd9)
+    ) {
       state.readError = 'truncated JPEG: the object ends before the end-of-image marker';
     }
   }

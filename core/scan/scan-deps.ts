@@ -58,10 +58,11 @@ export class ScanDeps {
     if (!config) throw new Error(`source "${id}" is not in the configuration`);
     handle = {
       config,
-      storage: new SourceStorage(
-        config,
-        { retries: this.config.scan.requestRetries, minTimeoutMs: this.config.scan.retryMinMs, maxTimeoutMs: this.config.scan.retryMaxMs },
-      ),
+      storage: new SourceStorage(config, {
+        retries: this.config.scan.requestRetries,
+        minTimeoutMs: this.config.scan.retryMinMs,
+        maxTimeoutMs: this.config.scan.retryMaxMs,
+      }),
       limit: pLimit(config.concurrency),
       rate:
         config.requestsPerSecond === undefined

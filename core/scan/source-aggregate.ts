@@ -25,7 +25,12 @@ export interface SourceAggregateInput {
   failures: string[];
 }
 
-function bucketFindings(deps: ScanDeps, input: SourceAggregateInput, bucket: DiscoveredBucket, imageCount: number | null): { findings: FindingInput[]; errors: string[] } {
+function bucketFindings(
+  deps: ScanDeps,
+  input: SourceAggregateInput,
+  bucket: DiscoveredBucket,
+  imageCount: number | null,
+): { findings: FindingInput[]; errors: string[] } {
   const ctx = deps.ruleContext(input.sourceId, input.now);
   const observation: BucketObservation = {
     source: input.sourceId,
@@ -63,7 +68,10 @@ function bucketFindings(deps: ScanDeps, input: SourceAggregateInput, bucket: Dis
 }
 
 /** Judges the source's buckets and closes its part of the scan. */
-export async function aggregateSource(deps: ScanDeps, input: SourceAggregateInput): Promise<ScanSourceResult> {
+export async function aggregateSource(
+  deps: ScanDeps,
+  input: SourceAggregateInput,
+): Promise<ScanSourceResult> {
   const errors = [...input.errors, ...input.failures];
   const notes = [...input.notes];
   const findings: FindingInput[] = [];
@@ -86,11 +94,17 @@ export async function aggregateSource(deps: ScanDeps, input: SourceAggregateInpu
     .map((b) => ({ source: input.sourceId, bucket: b.bucket }));
   const copies = await findProductionCopies(deps, suspicious);
   errors.push(...copies.errors);
-  if (copies.hashed > 0) notes.push(`perceptual hashes computed for ${copies.hashed} images (whole-image reads)`);
+  if (copies.hashed > 0)
+    notes.push(`perceptual hashes computed for ${copies.hashed} images (whole-image reads)`);
   const ctx = deps.ruleContext(input.sourceId, input.now);
   for (const hit of copies.hits) {
     const bucket = input.buckets.find((b) => b.bucket === hit.state.bucket)!;
-    const listed = { key: hit.state.key, etag: hit.state.etag, size: hit.state.size, lastModified: hit.state.lastModified };
+    const listed = {
+      key: hit.state.key,
+      etag: hit.state.etag,
+      size: hit.state.size,
+      lastModified: hit.state.lastModified,
+    };
     const snapshot = toSnapshot(listed, hit.state, {
       bucketDeclared: bucket.declared,
       bucketTestLike: bucket.testLike,
@@ -105,7 +119,9 @@ export async function aggregateSource(deps: ScanDeps, input: SourceAggregateInpu
   // Only a complete look at a bucket proves that what was not seen is gone.
   if (copies.errors.length === 0) {
     for (const bucket of completeBuckets) {
-      await deps.store.remediateUnseen(input.scanId, input.sourceId, bucket, input.now, { includeBucketLevel: true });
+      await deps.store.remediateUnseen(input.scanId, input.sourceId, bucket, input.now, {
+        includeBucketLevel: true,
+      });
     }
   }
   const complete = errors.length === 0;
@@ -114,7 +130,9 @@ export async function aggregateSource(deps: ScanDeps, input: SourceAggregateInpu
     const listed = new Set(input.buckets.map((b) => b.bucket));
     for (const bucket of await deps.store.bucketsWithFindings(input.sourceId)) {
       if (!listed.has(bucket)) {
-        await deps.store.remediateUnseen(input.scanId, input.sourceId, bucket, input.now, { includeBucketLevel: true });
+        await deps.store.remediateUnseen(input.scanId, input.sourceId, bucket, input.now, {
+          includeBucketLevel: true,
+        });
       }
     }
   }

@@ -36,12 +36,16 @@ export async function discoverSource(deps: ScanDeps, sourceId: string): Promise<
     names = await storage.listBuckets();
   } catch (error) {
     listBucketsError = describeS3Error(error);
-    notes.push(`ListBuckets failed (${listBucketsError}): only the declared buckets were scanned; undeclared ones cannot be ruled out`);
+    notes.push(
+      `ListBuckets failed (${listBucketsError}): only the declared buckets were scanned; undeclared ones cannot be ruled out`,
+    );
     names = [...config.buckets];
   }
   for (const declared of config.buckets) {
     if (!names.includes(declared)) {
-      errors.push(`declared bucket "${declared}" does not exist on ${sourceId} (or the credentials cannot see it)`);
+      errors.push(
+        `declared bucket "${declared}" does not exist on ${sourceId} (or the credentials cannot see it)`,
+      );
     }
   }
   const buckets: DiscoveredBucket[] = [];
@@ -71,14 +75,21 @@ export async function planShards(deps: ScanDeps, sourceId: string, bucket: strin
   return shards;
 }
 
-async function discoverBucket(deps: ScanDeps, sourceId: string, bucket: string, notes: string[]): Promise<DiscoveredBucket> {
+async function discoverBucket(
+  deps: ScanDeps,
+  sourceId: string,
+  bucket: string,
+  notes: string[],
+): Promise<DiscoveredBucket> {
   const { config, storage } = deps.source(sourceId);
   const { testLike, words } = classifyBucketName(bucket);
   let sampleKey: string | undefined;
   try {
     sampleKey = (await storage.listPage(bucket, { maxKeys: 1 })).objects[0]?.key;
   } catch (error) {
-    notes.push(`${bucket}: could not list one object for the anonymous read probe (${describeS3Error(error)})`);
+    notes.push(
+      `${bucket}: could not list one object for the anonymous read probe (${describeS3Error(error)})`,
+    );
   }
   const anonymousProbes = await probeAnonymousAccess(config.endpoint, bucket, sampleKey);
   const lifecycle = await storage.lifecycle(bucket);

@@ -21,9 +21,15 @@ export interface StartScanRequest {
 }
 
 /** Records the scan and queues its flow. Returns the scan id. */
-export async function startScan(store: Store, flows: FlowProducer, request: StartScanRequest): Promise<string> {
+export async function startScan(
+  store: Store,
+  flows: FlowProducer,
+  request: StartScanRequest,
+): Promise<string> {
   if (request.sources.length === 0) throw new Error('a scan needs at least one source');
-  const scanId = request.scanId ?? `scan-${new Date().toISOString().replace(/[:.]/g, '').toLowerCase()}-${randomUUID().slice(0, 8)}`;
+  const scanId =
+    request.scanId ??
+    `scan-${new Date().toISOString().replace(/[:.]/g, '').toLowerCase()}-${randomUUID().slice(0, 8)}`;
   const judgedAt = request.now ?? new Date();
   const jobOptions = request.jobOptions ?? scanJobOptions();
   await store.createScan({ id: scanId, sources: request.sources, trigger: request.trigger, judgedAt });

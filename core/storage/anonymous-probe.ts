@@ -12,7 +12,11 @@ function objectPath(bucket: string, key: string): string {
 
 async function probe(url: URL, request: string, headers: Record<string, string>): Promise<AnonymousProbe> {
   try {
-    const response = await fetch(url, { headers, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), redirect: 'manual' });
+    const response = await fetch(url, {
+      headers,
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      redirect: 'manual',
+    });
     // Read at most a little: we only want to know whether data was served.
     await response.body?.cancel();
     return { request, status: response.status, allowed: response.status === 200 || response.status === 206 };
@@ -25,7 +29,11 @@ async function probe(url: URL, request: string, headers: Record<string, string>)
  * Probes a bucket without credentials.
  * @param sampleKey an object to try reading, when the bucket has one.
  */
-export async function probeAnonymousAccess(endpoint: string, bucket: string, sampleKey?: string): Promise<AnonymousProbe[]> {
+export async function probeAnonymousAccess(
+  endpoint: string,
+  bucket: string,
+  sampleKey?: string,
+): Promise<AnonymousProbe[]> {
   const base = new URL(endpoint);
   const listPath = `/${encodeURIComponent(bucket)}?list-type=2&max-keys=1`;
   const probes = [await probe(new URL(listPath, base), `GET ${listPath}`, {})];

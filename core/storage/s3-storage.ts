@@ -58,7 +58,9 @@ export function isRetryable(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code;
   if (code !== undefined && RETRYABLE.has(code)) return true;
   // minio reports a 5xx/429 status without its S3 code as "Retryable HTTP status: 503".
-  return /socket hang up|timed? ?out|ECONNRESET|Retryable HTTP status/i.test((error as Error | null)?.message ?? '');
+  return /socket hang up|timed? ?out|ECONNRESET|Retryable HTTP status/i.test(
+    (error as Error | null)?.message ?? '',
+  );
 }
 
 /** A short, secret-free description of an S3 error for scan errors and findings. */
@@ -118,7 +120,12 @@ export class SourceStorage {
           throw error;
         }
       },
-      { retries: this.retry.retries, minTimeout: this.retry.minTimeoutMs, maxTimeout: this.retry.maxTimeoutMs, randomize: true },
+      {
+        retries: this.retry.retries,
+        minTimeout: this.retry.minTimeoutMs,
+        maxTimeout: this.retry.maxTimeoutMs,
+        randomize: true,
+      },
     );
   }
 
@@ -134,7 +141,12 @@ export class SourceStorage {
    */
   async listPage(
     bucket: string,
-    opts: { continuationToken?: string | null; startAfter?: string | null; maxKeys?: number; prefix?: string },
+    opts: {
+      continuationToken?: string | null;
+      startAfter?: string | null;
+      maxKeys?: number;
+      prefix?: string;
+    },
   ): Promise<ListPage> {
     const res = await this.withRetry(() =>
       this.client.listObjectsV2Query(
@@ -156,7 +168,10 @@ export class SourceStorage {
         lastModified: new Date(item.lastModified ?? 0),
       });
     }
-    return { objects, nextToken: res.isTruncated && res.nextContinuationToken ? res.nextContinuationToken : null };
+    return {
+      objects,
+      nextToken: res.isTruncated && res.nextContinuationToken ? res.nextContinuationToken : null,
+    };
   }
 
   /**
@@ -206,8 +221,16 @@ export class SourceStorage {
   }
 
   /** Writes an object with the given headers (`Content-Type`, `x-amz-meta-*`); fixtures and demo only. */
-  async putObject(bucket: string, key: string, bytes: Buffer, headers: Record<string, string> = {}): Promise<void> {
-    await this.client.putObject(bucket, key, bytes, bytes.length, { 'Content-Type': 'application/octet-stream', ...headers });
+  async putObject(
+    bucket: string,
+    key: string,
+    bytes: Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<void> {
+    await this.client.putObject(bucket, key, bytes, bytes.length, {
+      'Content-Type': 'application/octet-stream',
+      ...headers,
+    });
   }
 
   /** Deletes an object (fixtures and tests only: the auditor itself never deletes). */

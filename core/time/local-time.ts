@@ -18,7 +18,15 @@ export type LocalResolution = 'exact' | 'spring-gap' | 'autumn-repeat';
  * @returns null when the fields do not form a valid time.
  */
 export function resolveLocalTime(
-  parts: { year: number; month: number; day: number; hour: number; minute: number; second: number; millisecond?: number },
+  parts: {
+    year: number;
+    month: number;
+    day: number;
+    hour: number;
+    minute: number;
+    second: number;
+    millisecond?: number;
+  },
   zone: string,
 ): { instant: Date; resolution: LocalResolution } | null {
   const local = DateTime.fromObject(parts, { zone });
@@ -33,7 +41,9 @@ export function resolveLocalTime(
   // luxon picks the later offset in a repeated hour; look one hour earlier for the first occurrence.
   const earlier = local.minus({ hours: 1 });
   if (earlier.offset !== local.offset) {
-    const candidate = DateTime.fromMillis(local.toMillis() - (earlier.offset - local.offset) * 60_000, { zone });
+    const candidate = DateTime.fromMillis(local.toMillis() - (earlier.offset - local.offset) * 60_000, {
+      zone,
+    });
     if (sameWallClock(candidate) && candidate.toMillis() < local.toMillis()) {
       return { instant: candidate.toJSDate(), resolution: 'autumn-repeat' };
     }

@@ -46,8 +46,12 @@ describe('end-to-end scan of the Randwyck scenario', function () {
     for (const object of world.loaded.objects) {
       const got = findingsAt(first.findings, object.bucket, object.key);
       const missing = object.intendedFindings.filter((rule) => !got.includes(rule));
-      if (missing.length > 0) problems.push(`${object.bucket}/${object.key}: missing ${missing.join(', ')} (got ${got.join(', ') || 'none'})`);
-      if (object.intendedFindings.length === 0 && got.length > 0) problems.push(`${object.bucket}/${object.key}: unexpected ${got.join(', ')}`);
+      if (missing.length > 0)
+        problems.push(
+          `${object.bucket}/${object.key}: missing ${missing.join(', ')} (got ${got.join(', ') || 'none'})`,
+        );
+      if (object.intendedFindings.length === 0 && got.length > 0)
+        problems.push(`${object.bucket}/${object.key}: unexpected ${got.join(', ')}`);
     }
     expect(problems).to.deep.equal([]);
   });
@@ -64,7 +68,9 @@ describe('end-to-end scan of the Randwyck scenario', function () {
     let checked = 0;
     for (const object of world.loaded.objects) {
       if (!object.expectedCaptureTime) continue;
-      for (const finding of first.findings.filter((f) => f.bucket === object.bucket && f.key === object.key)) {
+      for (const finding of first.findings.filter(
+        (f) => f.bucket === object.bucket && f.key === object.key,
+      )) {
         expect(finding.captureTime, `${object.key}`).to.equal(object.expectedCaptureTime.toISOString());
         expect(finding.captureTimeOrigin).to.equal(object.captureTimeOrigin);
         checked += 1;
@@ -78,7 +84,24 @@ describe('end-to-end scan of the Randwyck scenario', function () {
   it('carries the evidence fields on every finding, never a plate', () => {
     const plates = world.loaded.objects.map((o) => o.plate).filter((p): p is string => p !== null);
     for (const f of first.findings) {
-      expect(f).to.include.keys('rule', 'severity', 'source', 'bucket', 'key', 'etag', 'size', 'lastModified', 'captureTime', 'captureTimeOrigin', 'ageHours', 'threshold', 'reason', 'scanId', 'firstSeen', 'lastSeen');
+      expect(f).to.include.keys(
+        'rule',
+        'severity',
+        'source',
+        'bucket',
+        'key',
+        'etag',
+        'size',
+        'lastModified',
+        'captureTime',
+        'captureTimeOrigin',
+        'ageHours',
+        'threshold',
+        'reason',
+        'scanId',
+        'firstSeen',
+        'lastSeen',
+      );
       expect(f.reason).to.be.a('string').and.not.equal('');
       const text = JSON.stringify(f);
       for (const plate of plates) expect(text).not.to.include(plate);
@@ -102,7 +125,8 @@ describe('end-to-end scan of the Randwyck scenario', function () {
     expect(counts.reduce((n, c) => n + c['list-objects'], 0)).to.be.greaterThan(0);
     const all = await db.store.listFindings({ limit: 1000 });
     expect(all.items.length).to.equal(first.findings.length);
-    for (const f of second.findings) expect(f.firstSeen).to.equal(first.findings.find((g) => g.id === f.id)!.firstSeen);
+    for (const f of second.findings)
+      expect(f.firstSeen).to.equal(first.findings.find((g) => g.id === f.id)!.firstSeen);
   });
 
   it('marks a finding remediated when its object is gone after a complete scan', async () => {

@@ -22,7 +22,11 @@ export interface BulkWorld {
   now: Date;
   prefix: string;
   /** Writes a config file with these extra source and top-level settings; returns path and parsed config. */
-  config(opts?: { source?: string; top?: string; schema?: string }): Promise<{ path: string; config: Config }>;
+  config(opts?: {
+    source?: string;
+    top?: string;
+    schema?: string;
+  }): Promise<{ path: string; config: Config }>;
   close(): Promise<void>;
 }
 
@@ -42,10 +46,22 @@ export async function startBulkWorld(objects: number): Promise<BulkWorld> {
       limit(async () => {
         const hoursAgo = i % 3 === 0 ? 60 + (i % 24) : 1 + (i % 24);
         const time = toExifTime(new Date(now.getTime() - hoursAgo * 3_600_000), 'Europe/Amsterdam');
-        const jpeg = await generateCameraImage({ width: 96, height: 72, noise: 0, seed: i, captureTime: time.dateTime, offsetTime: time.offset });
-        await sink.putObject(BULK_BUCKET, `2026/11/${String(i % 7).padStart(2, '0')}/cam-${String(i).padStart(5, '0')}.jpg`, jpeg, {
-          'Content-Type': 'image/jpeg',
+        const jpeg = await generateCameraImage({
+          width: 96,
+          height: 72,
+          noise: 0,
+          seed: i,
+          captureTime: time.dateTime,
+          offsetTime: time.offset,
         });
+        await sink.putObject(
+          BULK_BUCKET,
+          `2026/11/${String(i % 7).padStart(2, '0')}/cam-${String(i).padStart(5, '0')}.jpg`,
+          jpeg,
+          {
+            'Content-Type': 'image/jpeg',
+          },
+        );
       }),
     ),
   );

@@ -32,7 +32,11 @@ export interface RandwyckWorld {
 }
 
 /** The config YAML for the world's endpoints; `extra` is appended to the vendor source. */
-export function worldConfigYaml(world: { stacks: ScenarioStacks; directory: string }, prefix: string, extraSources = ''): string {
+export function worldConfigYaml(
+  world: { stacks: ScenarioStacks; directory: string },
+  prefix: string,
+  extraSources = '',
+): string {
   const url = (id: string) => world.stacks.stacks.get(id)!.url;
   const edge = (site: string) => `
   - id: edge-${site}
@@ -63,7 +67,11 @@ export async function startRandwyckWorld(now = new Date()): Promise<RandwyckWorl
   const directory = await mkdtemp(join(tmpdir(), 'anpr-world-'));
   const stacks = await startScenarioStacks(randwyck, join(directory, 's3'));
   try {
-    const loaded = await loadScenario(randwyck, stacks.sink, now, { registerPath: join(directory, 'register.csv'), width: 320, height: 240 });
+    const loaded = await loadScenario(randwyck, stacks.sink, now, {
+      registerPath: join(directory, 'register.csv'),
+      width: 320,
+      height: 240,
+    });
     const prefix = `test-${randomUUID()}`;
     const configPath = join(directory, 'auditor.yaml');
     const text = worldConfigYaml({ stacks, directory }, prefix);

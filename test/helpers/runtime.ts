@@ -7,7 +7,11 @@ import type { Config } from '../../config/load.js';
 import { openRuntime, type Runtime } from '../../core/runtime.js';
 import type { Store } from '../../core/store/store.js';
 
-export async function openTestRuntime(config: Config, store: Store, prefix = `test-${randomUUID()}`): Promise<Runtime & { dispose(): Promise<void> }> {
+export async function openTestRuntime(
+  config: Config,
+  store: Store,
+  prefix = `test-${randomUUID()}`,
+): Promise<Runtime & { dispose(): Promise<void> }> {
   const runtime = await openRuntime(config, { prefix, store });
   return {
     ...runtime,

@@ -16,11 +16,19 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startWorkerProcess(configPath: string, env: NodeJS.ProcessEnv, concurrency = 1): WorkerProcess {
-  const child = spawn(process.execPath, [resolve('bin/anpr-audit.js'), 'worker', '--config', configPath, '--concurrency', String(concurrency)], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+export function startWorkerProcess(
+  configPath: string,
+  env: NodeJS.ProcessEnv,
+  concurrency = 1,
+): WorkerProcess {
+  const child = spawn(
+    process.execPath,
+    [resolve('bin/anpr-audit.js'), 'worker', '--config', configPath, '--concurrency', String(concurrency)],
+    {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let log = '';
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((done, fail) => {

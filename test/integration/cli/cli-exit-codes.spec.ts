@@ -41,7 +41,12 @@ database: { dataDir: ${join(dir, 'pglite')} }
     const sink = s3Sink(fresh);
     await sink.makeBucket('fresh-camera');
     const time = toExifTime(new Date(Date.now() - 3_600_000), 'Europe/Amsterdam');
-    const jpeg = await generateCameraImage({ width: 320, height: 240, captureTime: time.dateTime, offsetTime: time.offset });
+    const jpeg = await generateCameraImage({
+      width: 320,
+      height: 240,
+      captureTime: time.dateTime,
+      offsetTime: time.offset,
+    });
     await sink.putObject('fresh-camera', '2026/11/fresh.jpg', jpeg, { 'Content-Type': 'image/jpeg' });
     sink.close();
     await writeFile(join(dir, 'clean.yaml'), freshConfig('fresh-camera'));
@@ -61,7 +66,10 @@ database: { dataDir: ${join(dir, 'pglite')} }
   });
 
   it('exits 2 on a bad config, one line per problem naming the path, and starts nothing', async () => {
-    await writeFile(join(dir, 'bad.yaml'), 'sources:\n  - id: x\n    role: edge\n    endpoint: ftp://nowhere\n');
+    await writeFile(
+      join(dir, 'bad.yaml'),
+      'sources:\n  - id: x\n    role: edge\n    endpoint: ftp://nowhere\n',
+    );
     const result = await runCli(['scan', '--config', join(dir, 'bad.yaml')], WORLD_ENV);
     expect(result.code).to.equal(2);
     expect(result.stderr).to.include('config error: sources[0].endpoint: must be an http(s) URL');
@@ -72,7 +80,9 @@ database: { dataDir: ${join(dir, 'pglite')} }
   it('exits 2 when a credential variable is missing, naming it', async () => {
     const result = await runCli(['scan', '--config', join(dir, 'clean.yaml')], { EDGE_ACCESS_KEY: 'S3RVER' });
     expect(result.code).to.equal(2);
-    expect(result.stderr).to.include('sources[0].secretKeyEnv: environment variable EDGE_SECRET_KEY is not set');
+    expect(result.stderr).to.include(
+      'sources[0].secretKeyEnv: environment variable EDGE_SECRET_KEY is not set',
+    );
   });
 
   it('exits 2 on usage errors: unknown option, unknown source, a --now without zone', async () => {
@@ -106,15 +116,33 @@ database: { dataDir: ${join(dir, 'pglite')} }
 
   it('exits 1 with findings and prints {scan, findings} with --json, judged at --now', async () => {
     const now = world.now.toISOString();
-    const result = await runCli(['scan', '--config', world.configPath, '--json', '--now', now, '--source', 'edge-jwbeyenlaan'], WORLD_ENV);
+    const result = await runCli(
+      ['scan', '--config', world.configPath, '--json', '--now', now, '--source', 'edge-jwbeyenlaan'],
+      WORLD_ENV,
+    );
     expect(result.code, result.stderr).to.equal(1);
-    const report = JSON.parse(result.stdout) as { scan: { status: string; judgedAt: string }; findings: Array<Record<string, unknown>> };
+    const report = JSON.parse(result.stdout) as {
+      scan: { status: string; judgedAt: string };
+      findings: Array<Record<string, unknown>>;
+    };
     expect(report.scan.status).to.equal('completed');
     expect(report.scan.judgedAt).to.equal(now);
     const retention = report.findings.filter((f) => f.rule === 'edge-retention');
     expect(retention.length).to.be.greaterThan(0);
     for (const f of retention) {
-      expect(f).to.include.keys('rule', 'severity', 'source', 'bucket', 'key', 'captureTime', 'captureTimeOrigin', 'lastModified', 'ageHours', 'threshold', 'reason');
+      expect(f).to.include.keys(
+        'rule',
+        'severity',
+        'source',
+        'bucket',
+        'key',
+        'captureTime',
+        'captureTimeOrigin',
+        'lastModified',
+        'ageHours',
+        'threshold',
+        'reason',
+      );
       expect(f.source).to.equal('edge-jwbeyenlaan');
       expect(f.ageHours as number).to.be.greaterThan(48);
     }

@@ -75,7 +75,11 @@ describe('distributed scans', function () {
       await db.cleanup();
     });
 
-    async function waitForEnd(store: TestStore['store'], scanId: string, onTick?: (evaluated: number) => Promise<void>) {
+    async function waitForEnd(
+      store: TestStore['store'],
+      scanId: string,
+      onTick?: (evaluated: number) => Promise<void>,
+    ) {
       for (;;) {
         const scan = (await store.getScan(scanId))!;
         if (scan.status !== 'running') return scan;
@@ -99,11 +103,21 @@ describe('distributed scans', function () {
         await db.db.exec("UPDATE objects SET etag = 'forgotten'");
         workers = [startWorkerProcess(path, env()), startWorkerProcess(path, env())];
         await Promise.all(workers.map((w) => w.ready));
-        const scanId = await startScan(db.store, runtime.flows, { sources: ['edge-bulk'], trigger: 'api', now: world.now, jobOptions: scanJobOptions(runtime.queueSettings) });
+        const scanId = await startScan(db.store, runtime.flows, {
+          sources: ['edge-bulk'],
+          trigger: 'api',
+          now: world.now,
+          jobOptions: scanJobOptions(runtime.queueSettings),
+        });
         const scan = await waitForEnd(db.store, scanId);
         expect(scan.status, scan.errors.join('\n')).to.equal('completed');
-        const bucketJobs = workers.map((w) => w.completedJobs().filter((id) => id.startsWith(`${scanId}-bucket`)).length);
-        expect(bucketJobs.every((n) => n > 0), `bucket jobs per worker: ${bucketJobs.join(', ')}`).to.equal(true);
+        const bucketJobs = workers.map(
+          (w) => w.completedJobs().filter((id) => id.startsWith(`${scanId}-bucket`)).length,
+        );
+        expect(
+          bucketJobs.every((n) => n > 0),
+          `bucket jobs per worker: ${bucketJobs.join(', ')}`,
+        ).to.equal(true);
         expect(fingerprint(await db.store.findingsOfScan(scanId))).to.deep.equal(reference);
         expect((await db.store.listFindings({ limit: 1000 })).items.length).to.equal(reference.length);
       } finally {
@@ -124,7 +138,9 @@ describe('scans that lose a worker or meet a failing server', function () {
     world = await startBulkWorld(OBJECTS);
     const ref = await openTestStore('postgres');
     const runtime = await openTestRuntime((await world.config()).config, ref.store);
-    reference = fingerprint((await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 })).findings);
+    reference = fingerprint(
+      (await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 })).findings,
+    );
     await runtime.dispose();
     await ref.cleanup();
   });
@@ -147,7 +163,12 @@ describe('scans that lose a worker or meet a failing server', function () {
     let second: ReturnType<typeof startWorkerProcess> | undefined;
     try {
       await first.ready;
-      const scanId = await startScan(db.store, runtime.flows, { sources: ['edge-bulk'], trigger: 'api', now: world.now, jobOptions: scanJobOptions(runtime.queueSettings) });
+      const scanId = await startScan(db.store, runtime.flows, {
+        sources: ['edge-bulk'],
+        trigger: 'api',
+        now: world.now,
+        jobOptions: scanJobOptions(runtime.queueSettings),
+      });
       for (;;) {
         const scan = (await db.store.getScan(scanId))!;
         if (scan.buckets.reduce((n, b) => n + b.evaluated, 0) >= 100) break;
@@ -178,7 +199,9 @@ describe('scans that lose a worker or meet a failing server', function () {
   });
 
   it('completes through retries when the server fails a share of requests', async () => {
-    const { config } = await world.config({ top: 'queue: { backoffMs: 50 }\nscan: { retryMinMs: 10, retryMaxMs: 100 }' });
+    const { config } = await world.config({
+      top: 'queue: { backoffMs: 50 }\nscan: { retryMinMs: 10, retryMaxMs: 100 }',
+    });
     const runtime = await openTestRuntime(config, db.store);
     try {
       world.stack.gateway.setFaults({ failRate: 0.3, failStatus: 503, seed: 7 });
@@ -192,7 +215,9 @@ describe('scans that lose a worker or meet a failing server', function () {
   });
 
   it('ends incomplete, with reasons, never completed, when the server keeps failing', async () => {
-    const { config } = await world.config({ top: 'queue: { backoffMs: 20, attempts: 2 }\nscan: { retryMinMs: 10, retryMaxMs: 50 }' });
+    const { config } = await world.config({
+      top: 'queue: { backoffMs: 20, attempts: 2 }\nscan: { retryMinMs: 10, retryMaxMs: 50 }',
+    });
     const runtime = await openTestRuntime(config, db.store);
     try {
       world.stack.gateway.setFaults({ failRate: 1, failStatus: 500 });

@@ -65,7 +65,15 @@ describe('object reader against a real S3 server', function () {
       { A: stack.accessKey, S: stack.secretKey },
     );
     const source = config.sources[0] as SourceConfig;
-    ctx = { storage: sink.storage, source, bucket: BUCKET, timezone: 'Europe/Amsterdam', headBytes: 65536, maxHeadBytes: 1 << 20, plateHashKey: undefined };
+    ctx = {
+      storage: sink.storage,
+      source,
+      bucket: BUCKET,
+      timezone: 'Europe/Amsterdam',
+      headBytes: 65536,
+      maxHeadBytes: 1 << 20,
+      plateHashKey: undefined,
+    };
     for (const object of (await sink.storage.listPage(BUCKET, {})).objects) listed.set(object.key, object);
     stack.gateway.resetCounts();
   });
@@ -83,7 +91,12 @@ describe('object reader against a real S3 server', function () {
     expect(state.captureTime!.toISOString()).to.equal('2026-11-20T13:30:00.250Z');
     expect(state.captureTimeOrigin).to.equal('exif-offset');
     expect(state.exifCaptureTime).to.equal('2026:11:20 08:30:00.250 -05:00');
-    expect(state).to.include({ isImage: true, readError: null, cameraMake: 'ARS', cameraModel: 'sentinel-4' });
+    expect(state).to.include({
+      isImage: true,
+      readError: null,
+      cameraMake: 'ARS',
+      cameraModel: 'sentinel-4',
+    });
     expect(state.signals).to.deep.equal({ metadata: true, exif: true });
     expect(state.plateHash).to.match(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(state)).not.to.include('GX-123-B');

@@ -26,11 +26,18 @@ describe('scan schedules', function () {
   after(async () => db?.cleanup());
 
   it('register, update and disappear with the config, and show the next run', async () => {
-    const configA = parseConfig(`sources:${source('edge-a', '{ every: 1h }')}${source('edge-b', "{ cron: '0 3 * * *' }")}${source('edge-c', '{ every: 30m }')}`, '/a.yaml', BULK_ENV);
+    const configA = parseConfig(
+      `sources:${source('edge-a', '{ every: 1h }')}${source('edge-b', "{ cron: '0 3 * * *' }")}${source('edge-c', '{ every: 30m }')}`,
+      '/a.yaml',
+      BULK_ENV,
+    );
     const runtime = await openTestRuntime(configA, db.store);
     try {
       const before = Date.now();
-      expect(await syncSchedules(runtime.queue, configA)).to.deep.equal({ upserted: ['edge-a', 'edge-b', 'edge-c'], removed: [] });
+      expect(await syncSchedules(runtime.queue, configA)).to.deep.equal({
+        upserted: ['edge-a', 'edge-b', 'edge-c'],
+        removed: [],
+      });
       let views = await listSchedules(runtime.queue, configA);
       expect(views.map((v) => [v.sourceId, v.every, v.cron])).to.deep.equal([
         ['edge-a', '1h', null],
@@ -44,18 +51,34 @@ describe('scan schedules', function () {
       expect([1, 2]).to.include(nextB.getUTCHours());
       expect(views[1]!.timezone).to.equal('Europe/Amsterdam');
 
-      const configB = parseConfig(`sources:${source('edge-a', "{ cron: '*/15 * * * *' }")}${source('edge-c', '{ every: 30m }')}${source('edge-d', '{ every: 2h }')}`, '/b.yaml', BULK_ENV);
+      const configB = parseConfig(
+        `sources:${source('edge-a', "{ cron: '*/15 * * * *' }")}${source('edge-c', '{ every: 30m }')}${source('edge-d', '{ every: 2h }')}`,
+        '/b.yaml',
+        BULK_ENV,
+      );
       const changes = await syncSchedules(runtime.queue, configB);
       expect(changes.removed).to.deep.equal(['edge-b']);
       expect(changes.upserted).to.deep.equal(['edge-a', 'edge-c', 'edge-d']);
       const schedulers = await runtime.queue.getJobSchedulers(0, -1);
-      expect(schedulers.map((s) => s.key).sort()).to.deep.equal(['schedule-edge-a', 'schedule-edge-c', 'schedule-edge-d']);
+      expect(schedulers.map((s) => s.key).sort()).to.deep.equal([
+        'schedule-edge-a',
+        'schedule-edge-c',
+        'schedule-edge-d',
+      ]);
       expect(schedulers.find((s) => s.key === 'schedule-edge-a')!.pattern).to.equal('*/15 * * * *');
       views = await listSchedules(runtime.queue, configB);
       expect(views.every((v) => v.nextRun !== null)).to.equal(true);
 
-      const configC = parseConfig(`sources:${source('edge-a', '{ every: 1h }').replace(/\n\s+schedule:.*$/, '')}`, '/c.yaml', BULK_ENV);
-      expect((await syncSchedules(runtime.queue, configC)).removed.sort()).to.deep.equal(['edge-a', 'edge-c', 'edge-d']);
+      const configC = parseConfig(
+        `sources:${source('edge-a', '{ every: 1h }').replace(/\n\s+schedule:.*$/, '')}`,
+        '/c.yaml',
+        BULK_ENV,
+      );
+      expect((await syncSchedules(runtime.queue, configC)).removed.sort()).to.deep.equal([
+        'edge-a',
+        'edge-c',
+        'edge-d',
+      ]);
       expect(await runtime.queue.getJobSchedulers(0, -1)).to.deep.equal([]);
       expect((await listSchedules(runtime.queue, configC))[0]!.nextRun).to.equal(null);
     } finally {
@@ -75,14 +98,18 @@ describe('scan schedules', function () {
         await syncSchedules(runtime.queue, config);
         // Three periods pass with no worker at all.
         await new Promise((r) => setTimeout(r, 3500));
-        const pending = (await runtime.queue.getJobs(['delayed', 'waiting', 'prioritized'])).filter((j) => j.name === 'scheduled-scan');
+        const pending = (await runtime.queue.getJobs(['delayed', 'waiting', 'prioritized'])).filter(
+          (j) => j.name === 'scheduled-scan',
+        );
         expect(pending.length).to.equal(1);
         const started = Date.now();
         const workers = await startScanWorkers(runtime, { concurrency: 2 });
         await new Promise((r) => setTimeout(r, 600));
         await runtime.queue.removeJobScheduler('schedule-edge-bulk');
         await workers.close();
-        const scans = (await db.store.listScans({ source: 'edge-bulk' })).filter((s) => Date.parse(s.startedAt) >= started - 1000);
+        const scans = (await db.store.listScans({ source: 'edge-bulk' })).filter(
+          (s) => Date.parse(s.startedAt) >= started - 1000,
+        );
         // One catch-up run (plus at most the regular run of the current period), not one per missed period.
         expect(scans.length).to.be.within(1, 2);
         expect(scans.every((s) => s.trigger === 'schedule')).to.equal(true);

@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { ConfigError, parseConfig } from '../../../config/load.js';
 
-const ENV = { EDGE_ACCESS_KEY: 'ak', EDGE_SECRET_KEY: 'sk', VENDOR_ACCESS_KEY: 'vak', VENDOR_SECRET_KEY: 'vsk' };
+const ENV = {
+  EDGE_ACCESS_KEY: 'ak',
+  EDGE_SECRET_KEY: 'sk',
+  VENDOR_ACCESS_KEY: 'vak',
+  VENDOR_SECRET_KEY: 'vsk',
+};
 
 function problemsOf(text: string, env: NodeJS.ProcessEnv = ENV): string[] {
   try {
@@ -29,7 +34,9 @@ describe('config', () => {
       expect(config.sources.map((s) => s.id)).to.include.members(['edge-jwbeyenlaan', 'vendor-ars']);
       expect(config.sources[0]!.credentials).to.deep.equal({ accessKey: 'ak', secretKey: 'sk' });
       expect(config.contract).to.include({ edgeRetentionHours: 48, timezone: 'Europe/Amsterdam' });
-      expect(config.sources.find((s) => s.id === 'vendor-ars')!.register).to.equal('/repo/data/demo/randwyck-register.csv');
+      expect(config.sources.find((s) => s.id === 'vendor-ars')!.register).to.equal(
+        '/repo/data/demo/randwyck-register.csv',
+      );
     }
   });
 
@@ -76,11 +83,15 @@ sources:${edge()}
 
   it('reports a missing credential variable as a config error, naming the field and the variable', () => {
     const problems = problemsOf(`sources:${edge()}`, { EDGE_ACCESS_KEY: 'ak' });
-    expect(problems).to.deep.equal(['sources[0].secretKeyEnv: environment variable EDGE_SECRET_KEY is not set']);
+    expect(problems).to.deep.equal([
+      'sources[0].secretKeyEnv: environment variable EDGE_SECRET_KEY is not set',
+    ]);
   });
 
   it('rejects duplicate source ids and a missing sources list', () => {
-    expect(problemsOf(`sources:${edge()}${edge()}`)).to.deep.equal(['sources[1].id: duplicate source id "edge-a"']);
+    expect(problemsOf(`sources:${edge()}${edge()}`)).to.deep.equal([
+      'sources[1].id: duplicate source id "edge-a"',
+    ]);
     expect(problemsOf('contract: {}')[0]).to.match(/^sources: /);
   });
 
@@ -90,10 +101,14 @@ sources:${edge()}
   });
 
   it('validates schedules and violation signals', () => {
-    const problems = problemsOf(`sources:${edge(`
+    const problems = problemsOf(
+      `sources:${edge(`
     schedule: { every: hourly }
-    violationSignal: { metadata: X-Amz-Meta-Violation }`)}`);
+    violationSignal: { metadata: X-Amz-Meta-Violation }`)}`,
+    );
     expect(problems).to.include('sources[0].schedule.every: must be a duration like 30m, 1h or 1d');
-    expect(problems).to.include('sources[0].violationSignal.metadata: must be a lower-case user-metadata name without x-amz-meta-');
+    expect(problems).to.include(
+      'sources[0].violationSignal.metadata: must be a lower-case user-metadata name without x-amz-meta-',
+    );
   });
 });

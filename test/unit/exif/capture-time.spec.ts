@@ -2,29 +2,51 @@ import { expect } from 'chai';
 import { captureTimeFromExif, readTextTag, type ExifFacts } from '../../../core/exif/exif-reader.js';
 
 function facts(partial: Partial<ExifFacts>): ExifFacts {
-  return { dateTimeOriginal: null, subSecTimeOriginal: null, offsetTimeOriginal: null, make: null, model: null, text: {}, ...partial };
+  return {
+    dateTimeOriginal: null,
+    subSecTimeOriginal: null,
+    offsetTimeOriginal: null,
+    make: null,
+    model: null,
+    text: {},
+    ...partial,
+  };
 }
 const AMS = 'Europe/Amsterdam';
 
 describe('capture time from EXIF', () => {
   it('uses OffsetTimeOriginal when present (+02:00)', () => {
-    const t = captureTimeFromExif(facts({ dateTimeOriginal: '2026:07:01 08:30:00', offsetTimeOriginal: '+02:00' }), AMS)!;
+    const t = captureTimeFromExif(
+      facts({ dateTimeOriginal: '2026:07:01 08:30:00', offsetTimeOriginal: '+02:00' }),
+      AMS,
+    )!;
     expect(t.instant.toISOString()).to.equal('2026-07-01T06:30:00.000Z');
     expect(t.origin).to.equal('exif-offset');
     expect(t.raw).to.equal('2026:07:01 08:30:00 +02:00');
   });
 
   it('uses a negative offset (-05:00) regardless of the configured zone', () => {
-    const t = captureTimeFromExif(facts({ dateTimeOriginal: '2026:11:20 08:30:00', offsetTimeOriginal: '-05:00' }), AMS)!;
+    const t = captureTimeFromExif(
+      facts({ dateTimeOriginal: '2026:11:20 08:30:00', offsetTimeOriginal: '-05:00' }),
+      AMS,
+    )!;
     expect(t.instant.toISOString()).to.equal('2026-11-20T13:30:00.000Z');
   });
 
   it('adds SubSecTimeOriginal as a decimal fraction', () => {
     const base = { dateTimeOriginal: '2026:11:20 08:30:00', offsetTimeOriginal: '+01:00' };
-    expect(captureTimeFromExif(facts({ ...base, subSecTimeOriginal: '250' }), AMS)!.instant.toISOString()).to.equal('2026-11-20T07:30:00.250Z');
-    expect(captureTimeFromExif(facts({ ...base, subSecTimeOriginal: '25' }), AMS)!.instant.toISOString()).to.equal('2026-11-20T07:30:00.250Z');
-    expect(captureTimeFromExif(facts({ ...base, subSecTimeOriginal: '5' }), AMS)!.instant.toISOString()).to.equal('2026-11-20T07:30:00.500Z');
-    expect(captureTimeFromExif(facts({ ...base, subSecTimeOriginal: '  ' }), AMS)!.instant.toISOString()).to.equal('2026-11-20T07:30:00.000Z');
+    expect(
+      captureTimeFromExif(facts({ ...base, subSecTimeOriginal: '250' }), AMS)!.instant.toISOString(),
+    ).to.equal('2026-11-20T07:30:00.250Z');
+    expect(
+      captureTimeFromExif(facts({ ...base, subSecTimeOriginal: '25' }), AMS)!.instant.toISOString(),
+    ).to.equal('2026-11-20T07:30:00.250Z');
+    expect(
+      captureTimeFromExif(facts({ ...base, subSecTimeOriginal: '5' }), AMS)!.instant.toISOString(),
+    ).to.equal('2026-11-20T07:30:00.500Z');
+    expect(
+      captureTimeFromExif(facts({ ...base, subSecTimeOriginal: '  ' }), AMS)!.instant.toISOString(),
+    ).to.equal('2026-11-20T07:30:00.000Z');
   });
 
   it('reads a time without offset as local time in the configured zone: winter +01:00, summer +02:00', () => {
@@ -44,17 +66,20 @@ describe('capture time from EXIF', () => {
     const t = captureTimeFromExif(facts({ dateTimeOriginal: '2026:10:25 02:30:00' }), AMS)!;
     expect(t.instant.toISOString()).to.equal('2026-10-25T00:30:00.000Z');
     // Just outside the repeated hour, nothing is ambiguous.
-    expect(captureTimeFromExif(facts({ dateTimeOriginal: '2026:10:25 01:59:59' }), AMS)!.instant.toISOString()).to.equal(
-      '2026-10-24T23:59:59.000Z',
-    );
-    expect(captureTimeFromExif(facts({ dateTimeOriginal: '2026:10:25 03:00:00' }), AMS)!.instant.toISOString()).to.equal(
-      '2026-10-25T02:00:00.000Z',
-    );
+    expect(
+      captureTimeFromExif(facts({ dateTimeOriginal: '2026:10:25 01:59:59' }), AMS)!.instant.toISOString(),
+    ).to.equal('2026-10-24T23:59:59.000Z');
+    expect(
+      captureTimeFromExif(facts({ dateTimeOriginal: '2026:10:25 03:00:00' }), AMS)!.instant.toISOString(),
+    ).to.equal('2026-10-25T02:00:00.000Z');
   });
 
   it('does not depend on the process time zone', () => {
     // The trap exifr's revived Date falls into: the same EXIF read on a UTC and an Amsterdam machine.
-    const t = captureTimeFromExif(facts({ dateTimeOriginal: '2026:11:20 08:30:00', offsetTimeOriginal: '+01:00' }), 'UTC')!;
+    const t = captureTimeFromExif(
+      facts({ dateTimeOriginal: '2026:11:20 08:30:00', offsetTimeOriginal: '+01:00' }),
+      'UTC',
+    )!;
     expect(t.instant.toISOString()).to.equal('2026-11-20T07:30:00.000Z');
   });
 
@@ -66,14 +91,19 @@ describe('capture time from EXIF', () => {
   });
 
   it('ignores a malformed offset and falls back to the zone', () => {
-    const t = captureTimeFromExif(facts({ dateTimeOriginal: '2026:11:20 08:30:00', offsetTimeOriginal: '+1' }), AMS)!;
+    const t = captureTimeFromExif(
+      facts({ dateTimeOriginal: '2026:11:20 08:30:00', offsetTimeOriginal: '+1' }),
+      AMS,
+    )!;
     expect(t.origin).to.equal('exif-local');
     expect(t.instant.toISOString()).to.equal('2026-11-20T07:30:00.000Z');
   });
 });
 
 describe('EXIF text tags', () => {
-  const f = facts({ text: { ImageDescription: '{"violation":true,"plate":"GX-123-B","lane":1}', UserComment: 'hello' } });
+  const f = facts({
+    text: { ImageDescription: '{"violation":true,"plate":"GX-123-B","lane":1}', UserComment: 'hello' },
+  });
   it('reads a tag, or a JSON field inside it', () => {
     expect(readTextTag(f, 'UserComment')).to.equal('hello');
     expect(readTextTag(f, 'ImageDescription.violation')).to.equal('true');

@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { dutchPlate } from '../../../fixtures/scenario.js';
+import { hasPlateLike, maskPlates, maskQuery, maskText } from '../../../server/mask.js';
+
+describe('maskPlates', () => {
+  const cases: Array<[string, string]> = [
+    ['cam1/GX-123-B.jpg', 'cam1/**-***-*.jpg'],
+    ['GXB123', '******'],
+    ['gx-123-b', '**-***-*'],
+    ['passage GX 123 B.jpg', 'passage ** *** *.jpg'],
+    ['2026/11/20/NB_42_LX.jpg', '2026/11/20/**_**_**.jpg'],
+    ['99-XXX-9', '**-***-*'],
+    ['1-ABC-123', '*-***-***'],
+    ['M-AB-1234', '*-**-****'],
+    ['violations/ZT-908-K_2026.jpg', 'violations/**-***-*_****.jpg'],
+  ];
+  for (const [input, masked] of cases) {
+    it(`masks ${input}`, () => expect(maskPlates(input)).to.equal(masked));
+  }
+
+  const kept = [
+    '2026/11/20/jwbeyenlaan-1/083000-01.jpg',
+    '2026-11-20T08:30:00Z',
+    '4f3ca2b1-1d2e-4c5f-9a7b-0123456789ab',
+    'incoming/LEESMIJ.txt',
+    '2026/11/Joseph Bechlaan/passage é 1.jpg',
+    'scan-20261120t083000000z-1a2b3c4d',
+    'ars-violations',
+    '',
+  ];
+  for (const input of kept) {
+    it(`leaves ${JSON.stringify(input)} alone`, () => expect(maskPlates(input)).to.equal(input));
+  }
+
+  it('masks every plate the fixtures generate, in any side code', () => {
+    for (let seed = 0; seed < 500; seed++) {
+      const plate = dutchPlate(seed);
+      expect(hasPlateLike(`x/${plate}.jpg`), plate).to.equal(true);
+      expect(maskPlates(`x/${plate}.jpg`)).to.not.include(plate);
+      expect(hasPlateLike(`x/${plate.replaceAll('-', '')}.jpg`), plate).to.equal(true);
+    }
+  });
+
+  it('masks queries for the audit trail: strings, arrays, nested, cut and without NUL', () => {
+    expect(maskQuery({ q: 'GX-123-B', rule: ['a', 'GXB123'], n: { k: 'ZT-908-K' } })).to.deep.equal({
+      q: '**-***-*',
+      rule: ['a', '******'],
+      n: { k: '**-***-*' },
+    });
+    expect(maskText('x'.repeat(300))).to.have.length(200);
+    expect(maskText('a\u0000b')).to.equal('a\uFFFDb');
+    expect(maskQuery(undefined)).to.deep.equal({});
+  });
+});

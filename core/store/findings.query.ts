@@ -5,7 +5,7 @@
 import type { Db } from './db.js';
 import { InvalidCursorError } from './errors.js';
 import { clampLimit, FINDING_COLUMNS, isoParam, toFinding, type FindingRow } from './rows.js';
-import type { FindingFilter, FindingPage } from './store.js';
+import type { FindingFilter, FindingPage, ScanDeltaKind } from './store.js';
 
 export type FindingSort = NonNullable<FindingFilter['sort']>;
 export type SortOrder = NonNullable<FindingFilter['order']>;
@@ -94,6 +94,24 @@ function anyOf(where: string[], params: Params, column: string, values: readonly
   if (values && values.length > 0) where.push(`${column} = ANY(${params.add(values)}::text[])`);
 }
 
+/** The condition tying findings to a scan: seen in it, or one part of its delta. */
+function scanCondition(params: Params, scanId: string, delta: ScanDeltaKind | undefined): string {
+  const id = params.add(scanId);
+  const seen = `EXISTS (SELECT 1 FROM finding_scans fs WHERE fs.finding_id = f.id AND fs.scan_id = ${id})`;
+  switch (delta) {
+    case undefined:
+      return seen;
+    case 'new':
+      return `f.first_scan_id = ${id}`;
+    case 'still-open':
+      return `${seen} AND f.first_scan_id <> ${id}`;
+    case 'remediated':
+      return `f.remediated_scan_id = ${id}`;
+    default:
+      throw new RangeError(`unknown delta ${String(delta)}`);
+  }
+}
+
 /**
  * One page of findings matching `filter` (see {@link FindingFilter}), ordered by the sort key then id
  * in the same direction (default: severity, descending, so critical first; order defaults to desc
@@ -120,10 +138,12 @@ export async function listFindings(db: Db, filter: FindingFilter): Promise<Findi
     // Keys are collated "C", under which lower() folds ASCII only; the default collation folds É too.
     where.push(`strpos(lower(f.key COLLATE "default"), lower(${params.add(filter.keyContains)}::text)) > 0`);
   }
-  if (filter.scanId !== undefined) {
-    where.push(
-      `EXISTS (SELECT 1 FROM finding_scans fs WHERE fs.finding_id = f.id AND fs.scan_id = ${params.add(filter.scanId)})`,
-    );
+  if (filter.delta !== undefined && filter.scanId === undefined) {
+    throw new RangeError('a delta filter needs a scanId');
+  }
+  if (filter.scanId !== undefined) where.push(scanCondition(params, filter.scanId, filter.delta));
+  if (filter.suppressed !== undefined) {
+    where.push(filter.suppressed ? 'f.suppressed_by IS NOT NULL' : 'f.suppressed_by IS NULL');
   }
   if (filter.cursor) {
     const after = decodeCursor(filter.cursor, sortName, order);

@@ -1,5 +1,6 @@
 /** Findings: upsert by identity, remediation of the unseen, reads, and officers' status changes. */
-import { FINDING_STATUSES, type Finding } from '../model.js';
+import { FINDING_STATUSES, type Finding, type FindingStatus, type Severity } from '../model.js';
+import { FindingStatusConflictError } from './api-errors.js';
 import type { Db } from './db.js';
 import { ScanNotFoundError } from './errors.js';
 import { listFindings } from './findings.query.js';
@@ -12,6 +13,7 @@ import {
   type HistoryRow,
 } from './rows.js';
 import type {
+  FindingCount,
   FindingFilter,
   FindingHistoryEntry,
   FindingInput,
@@ -24,7 +26,18 @@ export const FINDING_BATCH = 500;
 
 const UPSERT_SQL = `
 WITH input AS (
-  SELECT * FROM unnest(
+  SELECT t.*, (
+    -- The oldest suppression in force at this sighting whose every set criterion matches.
+    SELECT s.id FROM suppressions s
+    WHERE s.revoked_at IS NULL AND s.expires_at > $16::timestamptz
+      AND (s.rule IS NULL OR s.rule = t.rule)
+      AND (s.source IS NULL OR s.source = t.source)
+      AND (s.bucket IS NULL OR s.bucket = t.bucket)
+      AND (s.key_prefix IS NULL OR starts_with(t.key, s.key_prefix))
+    ORDER BY s.created_at, s.id
+    LIMIT 1
+  ) AS suppressed_by
+  FROM unnest(
     $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
     $9::timestamptz[], $10::timestamptz[], $11::text[], $12::double precision[], $13::text[],
     $14::text[], $15::jsonb[]
@@ -33,9 +46,9 @@ WITH input AS (
 ), upserted AS (
   INSERT INTO findings AS f (source, bucket, key, rule, severity, etag, size, last_modified, capture_time,
     capture_time_origin, age_hours, threshold, reason, details, first_scan_id, last_scan_id, first_seen,
-    last_seen)
+    last_seen, suppressed_by)
   SELECT source, bucket, key, rule, severity, etag, size, last_modified, capture_time, capture_time_origin,
-    age_hours, threshold, reason, details, $1, $1, $16::timestamptz, $16::timestamptz
+    age_hours, threshold, reason, details, $1, $1, $16::timestamptz, $16::timestamptz, suppressed_by
   FROM input
   ON CONFLICT (source, bucket, key, rule) DO UPDATE SET
     severity = EXCLUDED.severity,
@@ -50,6 +63,8 @@ WITH input AS (
     details = EXCLUDED.details,
     last_scan_id = EXCLUDED.last_scan_id,
     last_seen = EXCLUDED.last_seen,
+    -- Decided again at every sighting, so an expired or revoked suppression stops applying.
+    suppressed_by = EXCLUDED.suppressed_by,
     -- Seen again means the object is back: reopen what a scan closed, keep what an officer decided.
     status = CASE WHEN f.status = 'remediated' THEN 'open' ELSE f.status END,
     remediated_at = CASE WHEN f.status = 'remediated' THEN NULL ELSE f.remediated_at END
@@ -65,7 +80,7 @@ const REMEDIATE_SQL = `
 WITH scan AS (
   SELECT id FROM scans WHERE id = $1
 ), changed AS (
-  UPDATE findings AS f SET status = 'remediated', remediated_at = $4::timestamptz
+  UPDATE findings AS f SET status = 'remediated', remediated_at = $4::timestamptz, remediated_scan_id = $1
   WHERE EXISTS (SELECT 1 FROM scan)
     AND f.source = $2 AND f.bucket = $3 AND f.status <> 'remediated'
     AND ($5::boolean OR f.key <> '')
@@ -205,6 +220,10 @@ export class FindingsRepository {
         [id],
       );
       if (!current[0]) return null;
+      const from = current[0].status as FindingStatus;
+      if (change.expectFrom && !change.expectFrom.includes(from)) {
+        throw new FindingStatusConflictError(id, from, change.expectFrom);
+      }
       const at = isoParam(change.at ?? new Date());
       await tx.query('UPDATE findings SET status = $2, remediated_at = NULL WHERE id = $1', [id, status]);
       await tx.query(
@@ -226,6 +245,29 @@ export class FindingsRepository {
       [source],
     );
     return rows.map((row) => row.bucket);
+  }
+
+  /** See `Store.countFindings`. */
+  async countFindings(): Promise<FindingCount[]> {
+    const rows = await this.db.query<{
+      rule: string;
+      severity: Severity;
+      status: FindingStatus;
+      suppressed: boolean;
+      n: number;
+    }>(
+      `SELECT rule, severity, status, suppressed_by IS NOT NULL AS suppressed, count(*)::int AS n
+       FROM findings WHERE status <> 'remediated'
+       GROUP BY rule, severity, status, suppressed_by IS NOT NULL
+       ORDER BY rule, severity, status, suppressed`,
+    );
+    return rows.map((row) => ({
+      rule: row.rule,
+      severity: row.severity,
+      status: row.status,
+      suppressed: row.suppressed,
+      count: row.n,
+    }));
   }
 
   /** See `Store.findingHistory`. */

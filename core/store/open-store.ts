@@ -1,9 +1,13 @@
 /** The entry point to the store: pick the engine, bring its schema up to date, compose the repositories. */
+import { AuditRepository } from './audit.repository.js';
 import { openDb, type Db } from './db.js';
 import { FindingsRepository } from './findings.repository.js';
 import { migrate } from './migrate.js';
 import { ObjectsRepository } from './objects.repository.js';
+import { ReportsRepository } from './reports.repository.js';
+import { ScanControlRepository } from './scan-control.repository.js';
 import { ScansRepository } from './scans.repository.js';
+import { SuppressionsRepository } from './suppressions.repository.js';
 import type { Store } from './store.js';
 
 /** Where the store lives: PostgreSQL when `databaseUrl` is set, else PGlite at `dataDir`. */
@@ -44,6 +48,10 @@ export function createStore(db: Db): Store {
   const scans = new ScansRepository(db);
   const findings = new FindingsRepository(db);
   const objects = new ObjectsRepository(db);
+  const scanControl = new ScanControlRepository(db, scans);
+  const suppressions = new SuppressionsRepository(db);
+  const audit = new AuditRepository(db);
+  const reports = new ReportsRepository(db);
   return {
     kind: db.kind,
     ping: async () => {
@@ -59,6 +67,8 @@ export function createStore(db: Db): Store {
     addScanError: (scanId, error) => scans.addScanError(scanId, error),
     addScanNote: (scanId, note) => scans.addScanNote(scanId, note),
     finishScan: (scanId, status, at) => scans.finishScan(scanId, status, at),
+    cancelScan: (id, at) => scanControl.cancelScan(id, at),
+    scansFinishedAfter: (after, limit) => scanControl.scansFinishedAfter(after, limit),
 
     upsertFindings: (scanId, list, seenAt) => findings.upsertFindings(scanId, list, seenAt),
     remediateUnseen: (scanId, source, bucket, at, opts) =>
@@ -69,9 +79,24 @@ export function createStore(db: Db): Store {
     setFindingStatus: (id, change) => findings.setFindingStatus(id, change),
     findingHistory: (id) => findings.findingHistory(id),
     bucketsWithFindings: (source) => findings.bucketsWithFindings(source),
+    countFindings: () => findings.countFindings(),
+    complianceSummary: (period) => reports.complianceSummary(period),
+    scanDelta: (scanId) => reports.scanDelta(scanId),
+
+    createSuppression: (input) => suppressions.createSuppression(input),
+    getSuppression: (id) => suppressions.getSuppression(id),
+    listSuppressions: (opts) => suppressions.listSuppressions(opts),
+    revokeSuppression: (id, actor, at) => suppressions.revokeSuppression(id, actor, at),
+
+    recordAccess: (entry) => audit.recordAccess(entry),
+    completeAccess: (id, status, durationMs) => audit.completeAccess(id, status, durationMs),
+    listAccess: (filter) => audit.listAccess(filter),
 
     getObjectStates: (source, bucket, keys) => objects.getObjectStates(source, bucket, keys),
     putObjectStates: (states) => objects.putObjectStates(states),
+    keyBoundaries: (source, bucket, every) => objects.keyBoundaries(source, bucket, every),
+    pruneObjectStates: (source, bucket, afterKey, upToKey, keep) =>
+      objects.pruneObjectStates(source, bucket, afterKey, upToKey, keep),
     listObjectStates: (source, bucket, afterKey, limit) =>
       objects.listObjectStates(source, bucket, afterKey, limit),
     setPerceptualHash: (source, bucket, key, etag, hash) =>

@@ -13,6 +13,17 @@ import type {
   Severity,
   ViolationSignals,
 } from '../model.js';
+import type {
+  AccessFilter,
+  AccessInput,
+  AccessPage,
+  ComplianceData,
+  FindingCount,
+  FinishedScan,
+  ScanDelta,
+  Suppression,
+  SuppressionInput,
+} from './store-api.js';
 
 /** A finding to upsert: the rule's draft plus the evidence of the object it is about. */
 export interface FindingInput extends FindingDraft {
@@ -64,12 +75,25 @@ export interface FindingFilter {
   /** Substring of the key, case-insensitive. */
   keyContains?: string;
   scanId?: string;
+  /**
+   * With `scanId`, what the scan changed instead of what it saw: `new` (first seen in that scan),
+   * `still-open` (seen in it, first seen in an earlier one) or `remediated` (found gone by it).
+   * Throws RangeError without `scanId`.
+   */
+  delta?: ScanDeltaKind;
+  /** Only findings a suppression rule matched (true) or did not match (false) at their last sighting. */
+  suppressed?: boolean;
   sort?: 'severity' | 'firstSeen' | 'lastSeen' | 'ageHours';
   order?: 'asc' | 'desc';
   limit?: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
 }
+
+/** The three parts of a scan's delta; see {@link FindingFilter.delta}. */
+export type ScanDeltaKind = 'new' | 'still-open' | 'remediated';
+
+export type * from './store-api.js';
 
 export interface FindingPage {
   items: Finding[];
@@ -96,6 +120,12 @@ export interface FindingStatusChange {
   comment?: string;
   /** Until when the decision holds (e.g. an accepted risk), recorded in the history. */
   until?: Date | null;
+  /**
+   * The statuses the decision may start from. When the finding's status (read under the row lock) is
+   * not among them, nothing changes and `FindingStatusConflictError` (errors.ts) is thrown, so two officers
+   * deciding at once cannot both pass a check made before the lock.
+   */
+  expectFrom?: readonly FindingStatus[];
   /** When it was decided; now when omitted. */
   at?: Date;
 }
@@ -134,12 +164,25 @@ export interface Store {
   addScanNote(scanId: string, note: string): Promise<void>;
   /** Sets the final status; fills `findingsByRule` from the findings seen in this scan. */
   finishScan(scanId: string, status: ScanStatus, at: Date): Promise<void>;
+  /**
+   * Marks a running scan `cancelled` (finished at `at`); its jobs stop at their next check and the
+   * finalizer leaves it alone. A scan that is not running is left as it is (`changed` false). Null
+   * for an unknown id.
+   */
+  cancelScan(id: string, at: Date): Promise<{ scan: Scan; changed: boolean } | null>;
+  /**
+   * Scans that finished after the position (finishedAt, id), oldest first, at most `limit`
+   * (1..1000); from the first when `after` is null. Lets metrics observe each finished scan once.
+   */
+  scansFinishedAfter(after: { finishedAt: Date; id: string } | null, limit: number): Promise<FinishedScan[]>;
 
   /**
    * Inserts or refreshes findings by (source, bucket, key, rule): first seen and first scan are kept,
    * last seen, last scan and the evidence (severity, etag, size, times, age, threshold, reason,
    * details) are updated, a remediated finding that reappears is reopened (`open`, remediatedAt
    * cleared), an officer's status (acknowledged, resolved, false-positive, accepted-risk) is kept.
+   * `suppressedBy` is decided again at every sighting: the oldest suppression neither revoked nor
+   * expired at `seenAt` whose criteria all match, else null.
    * Each finding is recorded as seen in `scanId`, which must exist. Within one call the last input for
    * an identity wins. Atomic per call.
    */
@@ -149,6 +192,7 @@ export interface Store {
    * remediated already (whatever an officer set) becomes `remediated` at `at`. Bucket-level findings
    * (key '') are included only when `includeBucketLevel`. `keyFrom` (exclusive) and `keyTo`
    * (inclusive) limit it to the key range of one shard, compared in byte order as S3 lists keys.
+   * Each changed finding remembers `scanId` as the scan that found it gone (see `scanDelta`).
    * Returns how many changed.
    */
   remediateUnseen(
@@ -169,6 +213,39 @@ export interface Store {
   setFindingStatus(id: string, change: FindingStatusChange): Promise<Finding | null>;
   /** The officer decisions on a finding, oldest first (empty for an unknown id). */
   findingHistory(id: string): Promise<FindingHistoryEntry[]>;
+  /** Counts of the findings not remediated; see {@link FindingCount}. */
+  countFindings(): Promise<FindingCount[]>;
+  /**
+   * Per source and rule, the findings that existed in [from, to], by their current status; per
+   * source, the scans started in it; and the suppressions in force in it. Only `sources` when given.
+   */
+  complianceSummary(period: { from: Date; to: Date; sources?: string[] }): Promise<ComplianceData>;
+  /** What a scan changed (see {@link FindingFilter.delta}); null for an unknown scan. */
+  scanDelta(scanId: string): Promise<ScanDelta | null>;
+
+  /**
+   * Saves a suppression rule. It applies from the next sighting of a matching finding on: see
+   * {@link Store.upsertFindings}. Throws RangeError when no criterion is set or a text is empty.
+   */
+  createSuppression(input: SuppressionInput): Promise<Suppression>;
+  getSuppression(id: string): Promise<Suppression | null>;
+  /** Newest first; only the active ones (or only the inactive ones) when `active` is given. */
+  listSuppressions(opts?: { active?: boolean; limit?: number }): Promise<Suppression[]>;
+  /**
+   * Revokes a suppression from `at` on (a revoked one stays as it was). Findings it marked stay
+   * marked until their next sighting. Null for an unknown id.
+   */
+  revokeSuppression(id: string, actor: string, at: Date): Promise<Suppression | null>;
+
+  /** Records the start of an API request in the audit trail; returns the entry's id. */
+  recordAccess(entry: AccessInput): Promise<string>;
+  /** Completes an audit entry with the response status and the time taken. */
+  completeAccess(id: string, status: number, durationMs: number): Promise<void>;
+  /**
+   * Audit entries, newest first, filtered; `cursor` from a previous page. Throws
+   * `InvalidCursorError` for a cursor it did not issue.
+   */
+  listAccess(filter: AccessFilter): Promise<AccessPage>;
 
   /**
    * The buckets of a source that hold findings not yet remediated, sorted; lets a complete scan of a
@@ -180,6 +257,22 @@ export interface Store {
   getObjectStates(source: string, bucket: string, keys: string[]): Promise<Map<string, ObjectState>>;
   /** Inserts or replaces object states by (source, bucket, key); the last state of a key wins. */
   putObjectStates(states: ObjectState[]): Promise<void>;
+  /**
+   * Every `every`-th key stored for a bucket, in S3's byte order: the boundaries of key-range shards
+   * learned from the last scan (empty when the bucket holds fewer than `every` known objects).
+   */
+  keyBoundaries(source: string, bucket: string, every: number): Promise<string[]>;
+  /**
+   * Forgets the states of objects that a listing proves gone: keys in (afterKey, upToKey] (either end
+   * open when null) that are not in `keep`. Returns how many were removed.
+   */
+  pruneObjectStates(
+    source: string,
+    bucket: string,
+    afterKey: string | null,
+    upToKey: string | null,
+    keep: string[],
+  ): Promise<number>;
   /**
    * One page of a bucket's object states in key order (byte order, as S3 lists), starting after
    * `afterKey` (from the start when null); at most `limit` (1..1000). A page shorter than `limit` is

@@ -9,7 +9,12 @@ import { parse } from 'csv-parse/sync';
 import { parseConfig } from '../../config/load.js';
 import { startScanWorkers, type ScanWorkers } from '../../workers/scan-workers.js';
 import { openTestStore, type TestStore } from '../helpers/database.js';
-import { startRandwyckWorld, WORLD_ENV, worldConfigYaml, type RandwyckWorld } from '../helpers/randwyck-world.js';
+import {
+  startRandwyckWorld,
+  WORLD_ENV,
+  worldConfigYaml,
+  type RandwyckWorld,
+} from '../helpers/randwyck-world.js';
 import { newTokens, startTestApi, waitFor, type RoleName, type TestApi } from '../integration/api/harness.js';
 
 interface Progress {
@@ -32,7 +37,10 @@ describe('end to end through the API', function () {
     db = await openTestStore('postgres');
     const tokens = newTokens();
     const apiYaml = `api:\n  tokens:\n${(Object.keys(tokens) as RoleName[])
-      .map((role) => `    - { name: ${role}-token, role: ${role}, sha256: ${createHash('sha256').update(tokens[role]).digest('hex')} }`)
+      .map(
+        (role) =>
+          `    - { name: ${role}-token, role: ${role}, sha256: ${createHash('sha256').update(tokens[role]).digest('hex')} }`,
+      )
       .join('\n')}\n`;
     const config = parseConfig(worldConfigYaml(world, world.prefix) + apiYaml, world.configPath, WORLD_ENV);
     api = await startTestApi({ store: db.store, prepared: { config, tokens, secrets: {} } });
@@ -40,10 +48,17 @@ describe('end to end through the API', function () {
   });
 
   after(async () => {
-    await workers?.close();
-    await api?.close();
-    await db?.cleanup();
-    await world?.close();
+    // Each step runs whatever the one before did, or a failure would leave connections open.
+    const steps = [() => workers?.close(), () => api?.close(), () => db?.cleanup(), () => world?.close()];
+    const failures: unknown[] = [];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw failures[0];
   });
 
   it('starts a scan of every source with POST /scans and follows its progress to the end', async () => {
@@ -67,20 +82,28 @@ describe('end to end through the API', function () {
   });
 
   it('lets an officer acknowledge and resolve a finding, with the history to show for it', async () => {
-    const list = await api.client.get(`/api/v1/findings?scanId=${scanId}&rule=transfer-deadline&limit=1`, api.tokens.officer);
+    const list = await api.client.get(
+      `/api/v1/findings?scanId=${scanId}&rule=transfer-deadline&limit=1`,
+      api.tokens.officer,
+    );
     expect(list.body.items).to.have.length(1);
     const finding = list.body.items[0] as { id: string; status: string };
     expect(finding.status).to.equal('open');
     const path = `/api/v1/findings/${finding.id}/status`;
-    const ack = await api.client.post(path, api.tokens.officer, { status: 'acknowledged', comment: 'sent to the vendor' });
+    const ack = await api.client.post(path, api.tokens.officer, {
+      status: 'acknowledged',
+      comment: 'sent to the vendor',
+    });
     expect(ack.status).to.equal(200);
-    const resolved = await api.client.post(path, api.tokens.officer, { status: 'resolved', comment: 'vendor fixed the upload queue' });
+    const resolved = await api.client.post(path, api.tokens.officer, {
+      status: 'resolved',
+      comment: 'vendor fixed the upload queue',
+    });
     expect(resolved.body.finding.status).to.equal('resolved');
     const read = await api.client.get(`/api/v1/findings/${finding.id}`, api.tokens.officer);
-    expect(read.body.history.map((h: { to: string; actor: string }) => `${h.to} by ${h.actor}`)).to.deep.equal([
-      'acknowledged by officer-token',
-      'resolved by officer-token',
-    ]);
+    expect(
+      read.body.history.map((h: { to: string; actor: string }) => `${h.to} by ${h.actor}`),
+    ).to.deep.equal(['acknowledged by officer-token', 'resolved by officer-token']);
   });
 
   it('exports the findings of the scan as CSV for the vendor', async () => {
@@ -90,7 +113,11 @@ describe('end to end through the API', function () {
     const findings = await db.store.findingsOfScan(scanId);
     expect(rows.map((r) => r.id)).to.have.members(findings.map((f) => f.id));
     expect(rows.filter((r) => r.status === 'resolved')).to.have.length(1);
-    expect(new Set(rows.map((r) => r.rule))).to.include.members(['edge-retention', 'violations-only', 'undeclared-bucket']);
+    expect(new Set(rows.map((r) => r.rule))).to.include.members([
+      'edge-retention',
+      'violations-only',
+      'undeclared-bucket',
+    ]);
   });
 
   it('reports the delta of the scan and compliance per source and rule', async () => {
@@ -101,7 +128,9 @@ describe('end to end through the API', function () {
     const compliance = await api.client.get('/api/v1/reports/compliance', api.tokens.viewer);
     const vendor = compliance.body.sources.find((s: { source: string }) => s.source === 'vendor-ars');
     expect(vendor.scans.completed).to.equal(1);
-    expect(vendor.rules.find((r: { rule: string }) => r.rule === 'violations-only').verdict).to.equal('non-compliant');
+    expect(vendor.rules.find((r: { rule: string }) => r.rule === 'violations-only').verdict).to.equal(
+      'non-compliant',
+    );
   });
 
   it('shows metrics of the finished scan', async () => {
@@ -116,11 +145,22 @@ describe('end to end through the API', function () {
     const cancelled = await api.client.post(`/api/v1/scans/${id}/cancel`, api.tokens.admin);
     expect(cancelled.body.scan.status).to.equal('cancelled');
     // Wait for its jobs to notice and end: the finalizer must leave the status alone.
-    await waitFor(async () => {
-      const counts = await api.runtime.queue.getJobCounts('active', 'waiting', 'waiting-children', 'delayed');
-      return Object.values(counts).every((n) => n === 0) ? true : undefined;
-    }, 60_000, 'the cancelled scan to drain');
-    expect((await api.client.get(`/api/v1/scans/${id}`, api.tokens.admin)).body.scan.status).to.equal('cancelled');
+    await waitFor(
+      async () => {
+        const counts = await api.runtime.queue.getJobCounts(
+          'active',
+          'waiting',
+          'waiting-children',
+          'delayed',
+        );
+        return Object.values(counts).every((n) => n === 0) ? true : undefined;
+      },
+      60_000,
+      'the cancelled scan to drain',
+    );
+    expect((await api.client.get(`/api/v1/scans/${id}`, api.tokens.admin)).body.scan.status).to.equal(
+      'cancelled',
+    );
   });
 
   it('has every read and change of findings in the audit log, by token', async () => {

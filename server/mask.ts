@@ -1,0 +1,106 @@
+/**
+ * Masking of plate-like text. Object keys are written by the vendor and often carry the plate
+ * (`2026/11/20/GX-123-B.jpg`); a viewer and the audit trail must not show it. Masking errs on the side
+ * of hiding: a file name like `IMG1234` is masked too, a date or a UUID is not.
+ */
+
+/** Runs of letters and digits joined by single separators people and cameras put in plates. */
+const CANDIDATE = /[A-Za-z0-9]+(?:[-_ ][A-Za-z0-9]+)*/g;
+const GROUP = /[A-Za-z0-9]+/g;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Plates hold 6 (Dutch) to 8 (German, Belgian, French) letters and digits. */
+const MIN_CHARS = 6;
+const MAX_CHARS = 8;
+/** No plate format has more than 3 letters or 4 digits in a row. */
+const MAX_LETTERS = 3;
+const MAX_DIGITS = 4;
+
+interface Group {
+  text: string;
+  start: number;
+}
+
+const isLetters = (text: string): boolean => /^[A-Za-z]+$/.test(text);
+const isDigits = (text: string): boolean => /^[0-9]+$/.test(text);
+
+/** Whether runs of one kind (letters or digits) fit the plate formats and mix both kinds. */
+function fitsRuns(runs: string[]): boolean {
+  if (!runs.some(isLetters) || !runs.some(isDigits)) return false;
+  return runs.every((run) => (isLetters(run) ? run.length <= MAX_LETTERS : run.length <= MAX_DIGITS));
+}
+
+/**
+ * Whether consecutive groups read as one plate: `GX-123-B` (separated groups, each all letters or
+ * all digits) or `GXB123` (one group of 2 to 3 letter/digit runs).
+ */
+function plateLike(groups: Group[]): boolean {
+  const chars = groups.reduce((n, g) => n + g.text.length, 0);
+  if (chars < MIN_CHARS || chars > MAX_CHARS) return false;
+  if (groups.length === 1) {
+    const runs = groups[0]!.text.match(/[A-Za-z]+|[0-9]+/g) ?? [];
+    return runs.length >= 2 && runs.length <= 3 && fitsRuns(runs);
+  }
+  const texts = groups.map((g) => g.text);
+  return texts.every((t) => isLetters(t) || isDigits(t)) && fitsRuns(texts);
+}
+
+/**
+ * `text` with every plate-like part's letters and digits replaced by `*`, separators kept
+ * (`cam1/GX-123-B.jpg` -> `cam1/**-***-*.jpg`, `GXB123` -> `******`). Looks at windows of one to four
+ * consecutive groups, so a plate inside a longer dashed name is found too. Pure; never throws.
+ */
+export function maskPlates(text: string): string {
+  // UTF-16 units, as the regex match indexes count them.
+  const chars = text.split('');
+  let hit = false;
+  for (const candidate of text.matchAll(CANDIDATE)) {
+    if (UUID.test(candidate[0])) continue;
+    const groups: Group[] = [...candidate[0].matchAll(GROUP)].map((m) => ({
+      text: m[0],
+      start: candidate.index + m.index,
+    }));
+    for (let first = 0; first < groups.length; first++) {
+      for (let count = 1; count <= 4 && first + count <= groups.length; count++) {
+        const window = groups.slice(first, first + count);
+        if (!plateLike(window)) continue;
+        hit = true;
+        const last = window[window.length - 1]!;
+        for (let i = window[0]!.start; i < last.start + last.text.length; i++) {
+          if (/[A-Za-z0-9]/.test(chars[i]!)) chars[i] = '*';
+        }
+      }
+    }
+  }
+  return hit ? chars.join('') : text;
+}
+
+/** Whether `text` holds anything {@link maskPlates} would mask. */
+export function hasPlateLike(text: string): boolean {
+  return maskPlates(text) !== text;
+}
+
+/**
+ * Client text as the audit trail stores it: masked, at most 200 characters, NUL replaced (the
+ * database stores no NUL, and the entry must be written before the request is refused).
+ */
+export function maskText(text: string): string {
+  return maskPlates(text.slice(0, 200).replaceAll('\u0000', '\uFFFD'));
+}
+
+/**
+ * A request's query (strings, arrays of strings, nested objects from a permissive parser) with
+ * every string as {@link maskText} gives it, for the audit trail.
+ */
+export function maskQuery(query: unknown): Record<string, unknown> {
+  const mask = (value: unknown): unknown => {
+    if (typeof value === 'string') return maskText(value);
+    if (Array.isArray(value)) return value.slice(0, 50).map(mask);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [maskText(k), mask(v)]));
+    }
+    return value;
+  };
+  const out = mask(query ?? {});
+  return out && typeof out === 'object' && !Array.isArray(out) ? (out as Record<string, unknown>) : {};
+}

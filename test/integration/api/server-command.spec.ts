@@ -1,0 +1,105 @@
+/**
+ * `anpr-audit serve` composed as the CLI composes it: API, workers and the scheduler in one process,
+ * schedules synced at start, and a graceful stop that lets a request in flight finish.
+ */
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { expect } from 'chai';
+import { renderSchedules } from '../../../bin/commands/schedules.command.js';
+import { startServer, type RunningServer } from '../../../bin/commands/server.command.js';
+import { createLogger } from '../../../core/log.js';
+import { createRedis } from '../../../core/queue/connection.js';
+import type { Store } from '../../../core/store/store.js';
+import { openTestStore, type TestStore } from '../../helpers/database.js';
+import { DEFAULT_SOURCES, testConfig } from './harness.js';
+
+describe('anpr-audit serve', function () {
+  this.timeout(60_000);
+  let t: TestStore;
+  let running: RunningServer | undefined;
+  const prefix = `test-serve-${randomUUID()}`;
+  const lines: string[] = [];
+  // A cron schedule far ahead: an `every` scheduler fires at once, and its scan would keep the
+  // workers busy against an endpoint nobody listens on.
+  const { config, tokens } = testConfig({
+    sources: DEFAULT_SOURCES.map((s) => (s.id === 'edge-a' ? { ...s, schedule: { cron: '0 3 1 1 *' } } : s)),
+  });
+
+  before(async () => {
+    t = await openTestStore('postgres');
+    const slow: Store = {
+      ...t.store,
+      listSuppressions: async (opts) => {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        return t.store.listSuppressions(opts);
+      },
+    };
+    const logger = createLogger({
+      destination: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString('utf8'));
+          done();
+        },
+      }),
+    });
+    running = await startServer(config, {
+      workers: true,
+      port: 0,
+      host: '127.0.0.1',
+      logger,
+      runtime: { prefix, store: slow },
+    });
+  });
+
+  after(async () => {
+    if (running?.server.listening) await running.stop(5000);
+    const redis = createRedis(config.redis.url);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+    await t?.cleanup();
+  });
+
+  it('serves the API with the schedules synced into the queue', async () => {
+    const res = await fetch(`${running!.url}/api/v1/sources`, {
+      headers: { authorization: `Bearer ${tokens.admin}` },
+    });
+    const body = (await res.json()) as { items: Array<{ id: string; schedule: { nextRun: string | null } }> };
+    const edge = body.items.find((s) => s.id === 'edge-a')!;
+    expect(edge.schedule.nextRun).to.be.a('string');
+    expect(body.items.find((s) => s.id === 'vendor-b')!.schedule.nextRun).to.equal(null);
+    expect(lines.join('')).to.include('"msg":"schedules synced"');
+    expect(running!.workers).to.not.equal(null);
+  });
+
+  it('stops gracefully: the request in flight finishes, then nothing is accepted', async () => {
+    const inFlight = fetch(`${running!.url}/api/v1/suppressions`, {
+      headers: { authorization: `Bearer ${tokens.officer}` },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stopped = running!.stop(10_000);
+    const res = await inFlight;
+    expect(res.status).to.equal(200);
+    expect(await stopped).to.equal(true);
+    expect(running!.server.listening).to.equal(false);
+    const refused = await fetch(`${running!.url}/healthz`).then(
+      () => 'answered',
+      () => 'refused',
+    );
+    expect(refused).to.equal('refused');
+  });
+
+  it('renders schedules as a table', () => {
+    const table = renderSchedules([
+      { sourceId: 'edge-a', every: '1h', cron: null, timezone: null, nextRun: '2026-11-20T10:00:00.000Z' },
+      { sourceId: 'vendor-b', every: null, cron: '0 3 * * *', timezone: 'Europe/Amsterdam', nextRun: null },
+      { sourceId: 'vendor-c', every: null, cron: null, timezone: null, nextRun: null },
+    ]);
+    expect(table.split('\n')).to.deep.equal([
+      'SOURCE    SCHEDULE        TIMEZONE          NEXT RUN',
+      'edge-a    every 1h                          2026-11-20T10:00:00.000Z',
+      'vendor-b  cron 0 3 * * *  Europe/Amsterdam  not scheduled',
+      'vendor-c  none',
+    ]);
+  });
+});

@@ -3,7 +3,9 @@
  * problem, before anything starts), and hands over to a command.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from '../config/load.js';
+import type { Config } from '../config/load.js';
+import { loadConfigOrReport } from './commands/load-config.js';
+import { tokenCommand } from './commands/token.command.js';
 import { createLogger } from '../core/log.js';
 import { openRuntime } from '../core/runtime.js';
 import { EXIT, printOutcome, progressReporter, runScan } from './commands/scan.command.js';
@@ -12,8 +14,12 @@ import { serveCommand, serverCommand } from './commands/server.command.js';
 import { startScanWorkers } from '../workers/scan-workers.js';
 
 const USAGE = `Usage:
-  anpr-audit scan   [--config FILE] [--source ID]... [--json] [--now ISO-8601]
-  anpr-audit worker [--config FILE] [--concurrency N]
+  anpr-audit scan      [--config FILE] [--source ID]... [--json] [--now ISO-8601]
+  anpr-audit worker    [--config FILE] [--concurrency N]     scan workers only
+  anpr-audit server    [--config FILE] [--host H] [--port P] the API only
+  anpr-audit serve     [--config FILE] [--host H] [--port P] API + workers + scheduler
+  anpr-audit schedules [--config FILE]                      sync and show each source's next run
+  anpr-audit token     --name NAME --role admin|officer|viewer   a new API token and its config entry
 
 Exit codes of scan: 0 complete, no findings; 1 complete with findings; 2 usage or config error;
 3 incomplete (something could not be read: never reported as compliant).`;
@@ -21,15 +27,9 @@ Exit codes of scan: 0 complete, no findings; 1 complete with findings; 2 usage o
 class UsageError extends Error {}
 
 function loadOrExit(path: string | undefined): Config {
-  try {
-    return loadConfig(path);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      for (const problem of error.problems) process.stderr.write(`config error: ${problem}\n`);
-      process.exit(EXIT.usage);
-    }
-    throw error;
-  }
+  const config = loadConfigOrReport(path);
+  if (config === null) process.exit(EXIT.usage);
+  return config;
 }
 
 function parseNow(value: string | undefined): Date | undefined {
@@ -115,6 +115,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   server: serverCommand,
   serve: serveCommand,
   schedules: schedulesCommand,
+  token: tokenCommand,
 };
 
 /** Runs the CLI and returns the exit code. */

@@ -1,8 +1,10 @@
 /**
- * `npm run demo`: the Randwyck scenario end to end on embedded defaults. Starts an embedded S3 server
+ * `npm run demo [-- --serve]`: the Randwyck scenario end to end on embedded defaults. Starts an embedded S3 server
  * (s3rver behind a gateway that refuses unsigned requests to private buckets) with its data under
  * ./data/demo, loads three roadside cameras and the vendor's store, and scans them through the queue
- * with an in-process worker. Needs nothing but `npm ci` and Redis.
+ * with an in-process worker. Needs nothing but `npm ci` and Redis. With `--serve` it then keeps the
+ * S3 servers up and serves the API (with workers and schedules) on the demo's findings until Ctrl-C,
+ * for the demo tokens in config/demo.yaml.
  */
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -13,6 +15,7 @@ import { randwyck } from '../fixtures/scenarios/randwyck.js';
 import { startScenarioStacks } from '../fixtures/scenario-stacks.js';
 import { S3RVER_CREDENTIALS } from '../fixtures/s3-server.js';
 import { EXIT, printOutcome, progressReporter, runScan } from './commands/scan.command.js';
+import { startServer } from './commands/server.command.js';
 
 const DATA = resolve('data/demo');
 const CONFIG = resolve('config/demo.yaml');
@@ -26,6 +29,7 @@ const PORTS = {
 
 async function main(): Promise<number> {
   const json = process.argv.includes('--json');
+  const serve = process.argv.includes('--serve');
   const say = (line: string) => process.stderr.write(`${line}\n`);
   let config;
   try {
@@ -68,11 +72,23 @@ async function main(): Promise<number> {
       });
       progress.stop();
       printOutcome(outcome, json, process.stdout);
-      return outcome.exitCode;
+      if (!serve) return outcome.exitCode;
     } finally {
       progress.stop();
       await runtime.close();
     }
+    const server = await startServer(config, { workers: true });
+    say(
+      `\nAPI on ${server.url} (docs: ${server.url}/api/v1/docs); demo tokens: demo-admin, demo-officer, demo-viewer.`,
+    );
+    say(`  curl -H 'Authorization: Bearer demo-officer' ${server.url}/api/v1/findings?severity=critical`);
+    say('Ctrl-C stops the API and the embedded S3 servers.');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    await server.stop();
+    return EXIT.findings;
   } finally {
     await world.close();
   }

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { createRedis, createScanQueue } from '../../core/queue/connection.js';
 import { listSchedules, syncSchedules, type ScheduleView } from '../../workers/schedules.js';
-import { loadConfigOrReport } from './server.command.js';
+import { loadConfigOrReport } from './load-config.js';
 
 /** The schedules as a table, one line per source. */
 export function renderSchedules(views: readonly ScheduleView[]): string {

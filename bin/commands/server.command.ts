@@ -5,31 +5,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from '../../config/load.js';
+import type { Config } from '../../config/load.js';
 import { createLogger, type Logger } from '../../core/log.js';
+import { loadConfigOrReport } from './load-config.js';
 import { openRuntime, type Runtime } from '../../core/runtime.js';
 import type { Store } from '../../core/store/store.js';
 import { createApp } from '../../server/app.js';
 import { gracefulShutdown, httpServerStep, type ShutdownStep } from '../../server/shutdown.js';
 import { startScanWorkers, type ScanWorkers } from '../../workers/scan-workers.js';
 import { listSchedules, syncSchedules } from '../../workers/schedules.js';
-
-/**
- * Loads the config; on a ConfigError prints each problem to stderr and returns null (exit 2), as
- * the other commands do.
- */
-export function loadConfigOrReport(
-  path: string | undefined,
-  stderr: NodeJS.WritableStream = process.stderr,
-): Config | null {
-  try {
-    return loadConfig(path);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) stderr.write(`config error: ${problem}\n`);
-    return null;
-  }
-}
 
 export interface ServerOptions {
   /** Run scan workers and sync the schedulers in this process too. */

@@ -120,6 +120,8 @@ export const configSchema = z
         requestRetries: z.number().int().min(0).max(10).default(4),
         retryMinMs: z.number().int().min(1).default(100),
         retryMaxMs: z.number().int().min(1).default(3000),
+        /** A scan still `running` after this long is taken for abandoned by the scheduler and closed as failed. */
+        abandonedAfterHours: z.number().positive().default(24),
       })
       .strict()
       .default({
@@ -130,6 +132,7 @@ export const configSchema = z
         requestRetries: 4,
         retryMinMs: 100,
         retryMaxMs: 3000,
+        abandonedAfterHours: 24,
       }),
     privacy: z.object({ plateHashKeyEnv: envName.optional() }).strict().default({}),
     redis: z

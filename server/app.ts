@@ -154,6 +154,8 @@ export function createApp(deps: AppDeps): Express {
     network,
     authFailureRateLimit(api.rateLimitPerMinute, verify, { basic: true }),
     authenticate(verify, 'admin', { basic: true }),
+    // Job data and failure messages can hold object keys: reading them is logged like evidence.
+    mw.audit,
     boardRouter(deps.queue),
   );
 

@@ -92,6 +92,12 @@ export function toAppError(error: unknown): AppError | null {
     case 'request.aborted':
       return AppError.badRequest(['body: the request was aborted']);
   }
+  // Backstop: a PostgreSQL data exception (SQLSTATE class 22: a value out of range or malformed)
+  // can only come from a value the client sent that validation let through.
+  const sqlState = (error as { code?: unknown } | null)?.code;
+  if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
+    return AppError.badRequest(['request: a value is out of range']);
+  }
   const status = e.status ?? e.statusCode;
   // The router answers a malformed %-escape in the path with a 400 URIError.
   if (status === 400 || error instanceof URIError) return AppError.badRequest(['path: malformed']);

@@ -85,7 +85,11 @@ export function isInstant(text: string): boolean {
     .slice(1)
     .map((part) => (part === undefined ? undefined : Number(part))) as number[];
   const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  // With its offset applied, the instant must stay within what PostgreSQL stores and ISO writes.
+  const utcYear = new Date(text).getUTCFullYear();
   return (
+    utcYear >= 1970 &&
+    utcYear <= 9999 &&
     month! >= 1 &&
     month! <= 12 &&
     day! >= 1 &&

@@ -4,10 +4,25 @@
  */
 import type { Worker } from 'bullmq';
 import { createRedis, createScanWorker } from '../core/queue/connection.js';
+import type { FinalizeScanData } from '../core/queue/jobs.js';
 import type { Logger } from '../core/log.js';
 import type { Runtime } from '../core/runtime.js';
 import { ScanDeps } from '../core/scan/scan-deps.js';
 import { createScanProcessor } from './scan.processor.js';
+
+async function closeFailedScan(
+  runtime: Runtime,
+  scanId: string,
+  reason: string,
+  logger?: Logger,
+): Promise<void> {
+  try {
+    await runtime.store.addScanError(scanId, `the scan could not be finalized: ${reason.slice(0, 300)}`);
+    await runtime.store.finishScan(scanId, 'failed', new Date());
+  } catch (error) {
+    logger?.error({ scanId, err: (error as Error).message }, 'could not mark the scan failed');
+  }
+}
 
 export interface ScanWorkers {
   worker: Worker;
@@ -27,6 +42,12 @@ export async function startScanWorkers(
     concurrency: opts.concurrency ?? 4,
   });
   worker.on('failed', (job, error) => {
+    // The finalizer gave up for good (e.g. the database was down through every attempt): close the
+    // scan as failed, or it would stay "running" and block its sources.
+    if (job?.name === 'finalize-scan' && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+      const { scanId } = job.data as FinalizeScanData;
+      void closeFailedScan(runtime, scanId, error.message, opts.logger);
+    }
     opts.logger?.warn(
       { jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error.message.slice(0, 200) },
       'scan job failed',

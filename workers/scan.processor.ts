@@ -119,8 +119,21 @@ function scheduledScan(deps: ScanDeps, flows: FlowProducer): Handler {
     if (!deps.config.sources.some((s) => s.id === sourceId))
       return { skipped: `source ${sourceId} is no longer configured` };
     const running = await deps.store.listScans({ source: sourceId, status: 'running', limit: 1 });
-    // A scan still running covers this slot; starting a second would only double the load.
-    if (running.length > 0) return { skipped: `scan ${running[0]!.id} of ${sourceId} is still running` };
+    const current = running[0];
+    if (
+      current &&
+      Date.now() - Date.parse(current.startedAt) > deps.config.scan.abandonedAfterHours * 3_600_000
+    ) {
+      // Whatever ran it is long gone (a lost flow, a wiped Redis): close it so the source is scanned again.
+      await deps.store.addScanError(
+        current.id,
+        `abandoned: still running after ${deps.config.scan.abandonedAfterHours} h`,
+      );
+      await deps.store.finishScan(current.id, 'failed', new Date());
+    } else if (current) {
+      // A scan still running covers this slot; starting a second would only double the load.
+      return { skipped: `scan ${current.id} of ${sourceId} is still running` };
+    }
     return {
       scanId: await startScan(deps.store, flows, {
         sources: [sourceId],

@@ -64,7 +64,14 @@ export interface ScanBucketData {
   shard: number;
   range: KeyRange;
   /** Checkpoint: the last key whose page was fully evaluated, and the counts up to it. */
-  checkpoint?: BucketCounts & { lastKey: string };
+  checkpoint?: BucketCheckpoint;
+}
+
+/** Where a bucket job stands after its last stored page: a restart resumes after `lastKey`. */
+export interface BucketCheckpoint extends BucketCounts {
+  lastKey: string;
+  /** Errors so far (rule failures), so a resumed job still reports them. */
+  errors?: string[];
 }
 
 export interface BucketCounts {

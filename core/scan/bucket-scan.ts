@@ -3,7 +3,7 @@
  * or changed object (unchanged ones come from the store), judges every object with the rules, and
  * upserts the findings. Memory holds one page at a time, whatever the bucket's size.
  */
-import type { BucketCounts, KeyRange, ScanBucketResult } from '../queue/jobs.js';
+import type { BucketCheckpoint, BucketCounts, KeyRange, ScanBucketResult } from '../queue/jobs.js';
 import type { RegisterMatch } from '../model.js';
 import type { FindingInput, ObjectState } from '../store/store.js';
 import type { ListedObject } from '../storage/s3-storage.js';
@@ -22,11 +22,11 @@ export interface BucketScanRequest {
   testLike: boolean;
   shard: number;
   range: KeyRange;
-  checkpoint?: (BucketCounts & { lastKey: string }) | undefined;
+  checkpoint?: BucketCheckpoint | undefined;
   /** Matches an object against the municipality's register; absent when the source has none. */
   matchRegister?: ((state: ObjectState, listed: ListedObject) => RegisterMatch) | undefined;
   /** Called after each page is fully stored: persist it, so a restart resumes after `lastKey`. */
-  onCheckpoint?: (checkpoint: BucketCounts & { lastKey: string }) => Promise<void>;
+  onCheckpoint?: (checkpoint: BucketCheckpoint) => Promise<void>;
   /** Polled between pages; when it says so, the scan stops (cancelled). */
   shouldStop?: () => Promise<boolean>;
 }
@@ -54,9 +54,16 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     plateHashKey: deps.config.plateHashKey,
   };
   const counts: BucketCounts = request.checkpoint
-    ? { ...request.checkpoint }
+    ? {
+        listed: request.checkpoint.listed,
+        evaluated: request.checkpoint.evaluated,
+        fetched: request.checkpoint.fetched,
+        images: request.checkpoint.images,
+        bytesRead: request.checkpoint.bytesRead,
+      }
     : { listed: 0, evaluated: 0, fetched: 0, images: 0, bytesRead: 0 };
-  const errors: string[] = [];
+  // Errors so far survive a resume: a bucket with an object a rule failed on is never complete.
+  const errors: string[] = [...(request.checkpoint?.errors ?? [])];
   let sampleKey: string | null = null;
   let token: string | null = null;
   let startAfter = request.checkpoint?.lastKey ?? request.range.startAfter;
@@ -86,7 +93,8 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     let objects = page.objects;
     let reachedEnd = page.nextToken === null;
     if (endAt !== null) {
-      const inRange = objects.filter((o) => o.key <= endAt);
+      // S3 (and the store's "C" collation) order keys by UTF-8 bytes; JS strings compare UTF-16 units.
+      const inRange = objects.filter((o) => Buffer.compare(Buffer.from(o.key), Buffer.from(endAt)) <= 0);
       if (inRange.length < objects.length) reachedEnd = true;
       objects = inRange;
     }
@@ -114,7 +122,7 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
         objects.map((o) => o.key),
       );
       pageStart = lastKey;
-      await request.onCheckpoint?.({ ...counts, lastKey });
+      await request.onCheckpoint?.({ ...counts, lastKey, errors: errors.slice(0, 50) });
       await progress(deps, request, counts, 'running');
     }
     if (objects.length === 0 && reachedEnd) {

@@ -82,6 +82,9 @@ async function ensureHash(deps: ScanDeps, state: ObjectState, errors: string[]):
     state.perceptualHash = hash;
     return hash;
   } catch (error) {
+    const code = (error as { code?: string }).code;
+    // Gone since it was listed (edge devices delete by design): nothing to compare, not an error.
+    if (code === 'NoSuchKey' || code === 'NotFound') return null;
     errors.push(`perceptual hash of ${state.bucket}/${state.key} failed: ${describeS3Error(error)}`);
     return null;
   }

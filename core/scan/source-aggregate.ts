@@ -116,8 +116,14 @@ export async function aggregateSource(
   }
   await deps.store.upsertFindings(input.scanId, findings, input.now);
 
-  // Only a complete look at a bucket proves that what was not seen is gone.
-  if (copies.errors.length === 0) {
+  // Only a complete look at a bucket proves that what was not seen is gone, and only while this is
+  // the source's newest scan and still running: an older or cancelled scan did not list what a
+  // newer one found, and must not close its findings.
+  const newest = (await deps.store.listScans({ source: input.sourceId, limit: 1 }))[0];
+  const current = newest?.id === input.scanId && newest.status === 'running';
+  if (!current)
+    notes.push('a newer scan of this source started (or this one was cancelled): nothing was remediated');
+  if (copies.errors.length === 0 && current) {
     for (const bucket of completeBuckets) {
       await deps.store.remediateUnseen(input.scanId, input.sourceId, bucket, input.now, {
         includeBucketLevel: true,
@@ -125,7 +131,7 @@ export async function aggregateSource(
     }
   }
   const complete = errors.length === 0;
-  if (complete) {
+  if (complete && current) {
     // Buckets that no longer exist at all: their findings are remediated too (the vendor removed them).
     const listed = new Set(input.buckets.map((b) => b.bucket));
     for (const bucket of await deps.store.bucketsWithFindings(input.sourceId)) {

@@ -34,18 +34,27 @@ export async function startScan(
   const jobOptions = request.jobOptions ?? scanJobOptions();
   await store.createScan({ id: scanId, sources: request.sources, trigger: request.trigger, judgedAt });
   const finalize: FinalizeScanData = { scanId };
-  await flows.add({
-    name: 'finalize-scan',
-    queueName: SCAN_QUEUE,
-    data: { ...finalize, sources: request.sources },
-    opts: { ...jobOptions, jobId: jobIds.finalize(scanId) },
-    children: request.sources.map((sourceId) => ({
-      name: 'scan-source',
+  try {
+    await flows.add({
+      name: 'finalize-scan',
       queueName: SCAN_QUEUE,
-      data: { scanId, sourceId, judgedAt: judgedAt.toISOString() } satisfies ScanSourceData,
-      // A source whose job fails for good still lets the finalizer run and mark the scan incomplete.
-      opts: { ...jobOptions, jobId: jobIds.source(scanId, sourceId), ignoreDependencyOnFailure: true },
-    })),
-  });
+      data: { ...finalize, sources: request.sources },
+      opts: { ...jobOptions, jobId: jobIds.finalize(scanId) },
+      children: request.sources.map((sourceId) => ({
+        name: 'scan-source',
+        queueName: SCAN_QUEUE,
+        data: { scanId, sourceId, judgedAt: judgedAt.toISOString() } satisfies ScanSourceData,
+        // A source whose job fails for good still lets the finalizer run and mark the scan incomplete.
+        opts: { ...jobOptions, jobId: jobIds.source(scanId, sourceId), ignoreDependencyOnFailure: true },
+      })),
+    });
+  } catch (error) {
+    // No job will ever close this scan: close it now, or it would block its sources as "running".
+    await store
+      .addScanError(scanId, `the scan could not be queued: ${(error as Error).message}`)
+      .catch(() => undefined);
+    await store.finishScan(scanId, 'failed', new Date()).catch(() => undefined);
+    throw error;
+  }
   return scanId;
 }

@@ -75,8 +75,18 @@ export function decodeCursor(cursor: string, sort: FindingSort, order: SortOrder
   if (c.s !== sort || c.o !== order) {
     throw new InvalidCursorError(`issued for sort ${String(c.s)} ${String(c.o)}, not ${sort} ${order}`);
   }
-  if (!SORTS[sort].valid.test(c.v)) throw new InvalidCursorError('bad position');
+  if (!SORTS[sort].valid.test(c.v) || !inRange(sort, c.v)) throw new InvalidCursorError('bad position');
   return { v: c.v, id: c.id };
+}
+
+/** A well-formed value can still be out of the database's range (month 13, 1e999): refuse it here. */
+function inRange(sort: FindingSort, value: string): boolean {
+  if (sort === 'firstSeen' || sort === 'lastSeen') {
+    const year = new Date(value).getUTCFullYear();
+    return Number.isFinite(year) && year >= 1970 && year <= 9999 && !Number.isNaN(Date.parse(value));
+  }
+  if (sort === 'ageHours') return /Infinity$/.test(value) || Number.isFinite(Number(value));
+  return true;
 }
 
 /** Collects parameter values and hands out their `$n` placeholders. */

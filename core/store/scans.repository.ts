@@ -118,8 +118,8 @@ export class ScansRepository {
    * Throws {@link ScanNotFoundError} for an unknown scan.
    */
   async finishScan(scanId: string, status: ScanStatus, at: Date): Promise<void> {
-    await this.updateOne(
-      scanId,
+    // Only a running scan is finished: a cancel that landed first is not overwritten.
+    const updated = await this.db.query(
       `UPDATE scans SET status = $2, finished_at = $3::timestamptz,
          -- The bucket rows hold absolute counts (a resumed job rewrites, never adds twice).
          objects_listed = GREATEST(objects_listed, (SELECT COALESCE(sum(listed), 0) FROM scan_buckets WHERE scan_id = $1)),
@@ -133,9 +133,15 @@ export class ScansRepository {
              GROUP BY f.rule
            ) AS counted
          ), '{}'::jsonb)
-       WHERE id = $1 RETURNING id`,
-      [status, isoParam(at)],
+       WHERE id = $1 AND status = 'running' RETURNING id`,
+      [scanId, status, isoParam(at)],
     );
+    if (
+      updated.length === 0 &&
+      (await this.db.query(`SELECT id FROM scans WHERE id = $1`, [scanId])).length === 0
+    ) {
+      throw new ScanNotFoundError(scanId);
+    }
   }
 
   private async updateOne(scanId: string, sql: string, params: unknown[]): Promise<void> {

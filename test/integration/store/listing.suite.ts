@@ -216,6 +216,20 @@ export function listingTests(get: () => TestStore): void {
         JSON.stringify({ s: 'severity', o: 'desc', v: "1'; DROP TABLE findings; --", id: 'x' }),
       ).toString('base64url');
       await expectRejection(store.listFindings({ cursor: forged }), InvalidCursorError);
+      // Well-formed but out of the database's range: refused before the query, not a database error.
+      const outOfRange = (sort: string, v: string) =>
+        Buffer.from(JSON.stringify({ s: sort, o: 'desc', v, id: 'x' })).toString('base64url');
+      await expectRejection(
+        store.listFindings({
+          sort: 'firstSeen',
+          cursor: outOfRange('firstSeen', '2026-13-45T99:99:99.000000Z'),
+        }),
+        InvalidCursorError,
+      );
+      await expectRejection(
+        store.listFindings({ sort: 'ageHours', cursor: outOfRange('ageHours', '1e999') }),
+        InvalidCursorError,
+      );
     });
 
     it('takes filter values as parameters, never as SQL', async () => {

@@ -146,6 +146,9 @@ export function scanTests(get: () => TestStore): void {
       await store.finishScan(empty, 'failed', at(5));
       expect((await store.getScan(empty))?.findingsByRule).to.deep.equal({});
       await expectRejection(store.finishScan(uid('missing'), 'completed', at(5)), ScanNotFoundError);
+      // A scan that is no longer running (cancelled, or finished) keeps its status.
+      await store.finishScan(first, 'incomplete', at(6));
+      expect((await store.getScan(first))?.status).to.equal('completed');
     });
   });
 }

@@ -63,6 +63,13 @@ describe('request validation', () => {
     expect(isInstant('2026-02-30T12:00:00Z')).to.equal(false);
   });
 
+  it('refuses instants the database cannot store once the offset is applied', () => {
+    expect(isInstant('0000-01-01T00:00:00+23:59')).to.equal(false);
+    expect(isInstant('9999-12-31T23:59:59-23:59')).to.equal(false);
+    expect(isInstant('1969-12-31T23:59:59Z')).to.equal(false);
+    expect(isInstant('9999-12-31T23:59:59Z')).to.equal(true);
+  });
+
   it('refuses NUL characters anywhere, which the database cannot store', () => {
     expect(nulProblems({ a: ['x', 'y\u0000'] }, 'body')).to.deep.equal([
       'body.a[1]: must not contain NUL characters',

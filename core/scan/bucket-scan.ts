@@ -6,7 +6,7 @@
 import type { BucketCheckpoint, BucketCounts, KeyRange, ScanBucketResult } from '../queue/jobs.js';
 import type { RegisterMatch } from '../model.js';
 import type { FindingInput, ObjectState } from '../store/store.js';
-import type { ListedObject } from '../storage/s3-storage.js';
+import type { ListedObject, ListPage } from '../storage/s3-storage.js';
 import { describeS3Error } from '../storage/s3-storage.js';
 import { evaluateObject, toSnapshot } from './evaluate.js';
 import { readObject } from './object-reader.js';
@@ -65,31 +65,40 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
   // Errors so far survive a resume: a bucket with an object a rule failed on is never complete.
   const errors: string[] = [...(request.checkpoint?.errors ?? [])];
   let sampleKey: string | null = null;
-  let token: string | null = null;
-  let startAfter = request.checkpoint?.lastKey ?? request.range.startAfter;
+  const startAfter = request.checkpoint?.lastKey ?? request.range.startAfter;
   let pageStart = startAfter;
   const endAt = request.range.endAt;
 
   await progress(deps, request, counts, 'running');
-  for (;;) {
+  const listFrom = (continuationToken: string | null, after: string | null): Promise<ListPage> =>
+    quiet(
+      (async () => {
+        if (rate) await rate();
+        try {
+          return await storage.listPage(request.bucket, {
+            continuationToken,
+            startAfter: after,
+            maxKeys: scanConfig.listPageSize,
+          });
+        } catch (error) {
+          // The job is retried with backoff and resumes from the checkpoint.
+          throw new Error(`listing ${request.sourceId}/${request.bucket} failed: ${describeS3Error(error)}`, {
+            cause: error,
+          });
+        }
+      })(),
+    );
+  // A one-page pipeline: while page k is read, page k+1 is already being listed, and page k-1's
+  // results are still being written. Checkpoints stay in order: page k is checkpointed only after
+  // page k-1's writes and its own are done.
+  let listing: Promise<ListPage> | null = listFrom(null, startAfter);
+  let storing: Promise<void> = Promise.resolve();
+  while (listing) {
     if (request.shouldStop && (await request.shouldStop())) {
       errors.push('scan cancelled before the bucket was finished');
       break;
     }
-    let page;
-    try {
-      if (rate) await rate();
-      page = await storage.listPage(request.bucket, {
-        continuationToken: token,
-        startAfter,
-        maxKeys: scanConfig.listPageSize,
-      });
-    } catch (error) {
-      // The job is retried with backoff and resumes from the checkpoint.
-      throw new Error(`listing ${request.sourceId}/${request.bucket} failed: ${describeS3Error(error)}`, {
-        cause: error,
-      });
-    }
+    const page: ListPage = await listing;
     let objects = page.objects;
     let reachedEnd = page.nextToken === null;
     if (endAt !== null) {
@@ -98,40 +107,48 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
       if (inRange.length < objects.length) reachedEnd = true;
       objects = inRange;
     }
-    if (objects.length > 0) {
-      sampleKey ??= objects[0]!.key;
-      const unread = await scanPage(deps, request, objects, counts, errors, {
-        readContext,
-        ctx,
-        limit,
-        rate,
-      });
-      if (unread.length > 0) {
-        // Throttling, 5xx or time-outs that outlasted the per-request retries: fail the job so BullMQ
-        // retries it with backoff from the last checkpoint (this page is read again; what was stored
-        // is not fetched twice). After the last attempt the bucket counts as not scanned.
-        throw new Error(`${unread.length} object(s) of ${request.bucket} could not be read: ${unread[0]}`);
-      }
-      const lastKey = objects[objects.length - 1]!.key;
-      // The page proves which keys exist between the previous page and this one: forget the rest.
-      await deps.store.pruneObjectStates(
-        request.sourceId,
-        request.bucket,
-        pageStart,
-        reachedEnd ? endAt : lastKey,
-        objects.map((o) => o.key),
+    listing = reachedEnd ? null : listFrom(page.nextToken, null);
+    if (objects.length === 0) {
+      await storing;
+      if (reachedEnd)
+        await deps.store.pruneObjectStates(request.sourceId, request.bucket, pageStart, endAt, []);
+      continue;
+    }
+    sampleKey ??= objects[0]!.key;
+    const read = await readPage(deps, request, objects, counts, errors, { readContext, ctx, limit, rate });
+    if (read.unread.length > 0) {
+      await storing.catch(() => undefined);
+      // Throttling, 5xx or time-outs that outlasted the per-request retries: fail the job so BullMQ
+      // retries it with backoff from the last checkpoint (this page is read again; what was stored
+      // is not fetched twice). After the last attempt the bucket counts as not scanned.
+      throw new Error(
+        `${read.unread.length} object(s) of ${request.bucket} could not be read: ${read.unread[0]}`,
       );
-      pageStart = lastKey;
-      await request.onCheckpoint?.({ ...counts, lastKey, errors: errors.slice(0, 50) });
-      await progress(deps, request, counts, 'running');
     }
-    if (objects.length === 0 && reachedEnd) {
-      await deps.store.pruneObjectStates(request.sourceId, request.bucket, pageStart, endAt, []);
-    }
-    if (reachedEnd) break;
-    token = page.nextToken;
-    startAfter = null;
+    const lastKey = objects[objects.length - 1]!.key;
+    const checkpoint: BucketCheckpoint = { ...counts, lastKey, errors: errors.slice(0, 50) };
+    const pruneFrom = pageStart;
+    pageStart = lastKey;
+    await storing;
+    storing = quiet(
+      (async () => {
+        await deps.store.putObjectStates(read.changedStates);
+        await deps.store.upsertFindings(request.scanId, read.findings, request.now);
+        // The page proves which keys exist between the previous page and this one: forget the rest.
+        const keys = objects.map((o) => o.key);
+        await deps.store.pruneObjectStates(
+          request.sourceId,
+          request.bucket,
+          pruneFrom,
+          reachedEnd ? endAt : lastKey,
+          keys,
+        );
+        await request.onCheckpoint?.(checkpoint);
+        await progress(deps, request, checkpoint, 'running');
+      })(),
+    );
   }
+  await storing;
   const complete = errors.length === 0 && counts.evaluated === counts.listed;
   await progress(deps, request, counts, complete ? 'completed' : 'incomplete');
   return {
@@ -169,15 +186,32 @@ interface PageTools {
 }
 type ScanDepsLimit = ReturnType<ScanDeps['source']>['limit'];
 
-/** Reads, judges and stores one listing page. */
-async function scanPage(
+/** What reading and judging one page produced, to be stored. */
+interface PageResult {
+  changedStates: ObjectState[];
+  findings: FindingInput[];
+  /** Objects that could not be read for a transient reason. */
+  unread: string[];
+}
+
+/**
+ * Marks a promise as handled, so that a failure while it waits in the pipeline is not an unhandled
+ * rejection; whoever awaits it later still gets the error.
+ */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/** Reads and judges one listing page; the caller stores the result. */
+async function readPage(
   deps: ScanDeps,
   request: BucketScanRequest,
   objects: ListedObject[],
   counts: BucketCounts,
   errors: string[],
   tools: PageTools,
-): Promise<string[]> {
+): Promise<PageResult> {
   const unread: string[] = [];
   const known = await deps.store.getObjectStates(
     request.sourceId,
@@ -223,7 +257,5 @@ async function scanPage(
       }),
     ),
   );
-  await deps.store.putObjectStates(changedStates);
-  await deps.store.upsertFindings(request.scanId, findings, request.now);
-  return unread;
+  return { changedStates, findings, unread };
 }

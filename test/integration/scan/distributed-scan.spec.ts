@@ -187,9 +187,10 @@ describe('scans that lose a worker or meet a failing server', function () {
       expect(scan.objectsListed).to.equal(OBJECTS);
       expect(fingerprint(await db.store.findingsOfScan(scanId))).to.deep.equal(reference);
       expect((await db.store.listFindings({ limit: 1000 })).items.length).to.equal(reference.length);
-      // 12 pages of 20 keys: a restart from scratch would list at least 5 pages twice.
+      // 12 pages of 20 keys, one discovery listing, and the killed worker's page in flight and the one
+      // it listed ahead (pipelining) listed again: at most 16. A restart from scratch lists >= 19.
       const lists = world.stack.gateway.counts().byBucket[BULK_BUCKET]!['list-objects'];
-      expect(lists).to.be.at.most(12 + 1 + 2);
+      expect(lists).to.be.at.most(12 + 1 + 3);
       expect(world.stack.gateway.counts().signedGets).to.be.at.most(OBJECTS + 20);
     } finally {
       await first.kill('SIGKILL');

@@ -1,0 +1,182 @@
+/**
+ * The baselines the pipeline is held against, measured with the auditor's own S3 wrapper through the
+ * same gateway: a bare client doing the pipeline's ranged GETs plus the EXIF parse (no store, no
+ * queue), and a bare listing of the bucket page by page.
+ */
+import exifr from 'exifr';
+import type { ListedObject, SourceStorage } from '../core/storage/s3-storage.js';
+
+/**
+ * exifr.parse options as core/exif/exif-reader.ts passes them (IFD0 + EXIF IFD, raw values), but in
+ * one constant: exifr caches an Options instance per options *object* in a module-level Map that is
+ * never emptied (Options.useCached), so a fresh literal per call, as readExif passes, keeps ~7 KB
+ * per parsed image alive forever. The bare client must not carry that leak into the measurements.
+ */
+const EXIF_OPTIONS = {
+  reviveValues: false,
+  translateValues: false,
+  mergeOutput: true,
+  tiff: true,
+  ifd0: {},
+  exif: true,
+  gps: false,
+  ifd1: false,
+  interop: false,
+  makerNote: false,
+  userComment: true,
+  xmp: false,
+  icc: false,
+  iptc: false,
+  jfif: false,
+  ihdr: false,
+} as const;
+
+async function parseCaptureTime(head: Buffer): Promise<boolean> {
+  const raw = (await exifr.parse(head, EXIF_OPTIONS)) as Record<string, unknown> | undefined;
+  return typeof raw?.DateTimeOriginal === 'string';
+}
+
+export interface ListingRun {
+  seconds: number;
+  objects: ListedObject[];
+  pages: number;
+}
+
+/** Lists the whole bucket with ListObjectsV2 pages of `pageSize` keys, timed. */
+export async function bareListing(
+  storage: SourceStorage,
+  bucket: string,
+  pageSize = 1000,
+): Promise<ListingRun> {
+  const start = performance.now();
+  const objects: ListedObject[] = [];
+  let token: string | null = null;
+  let pages = 0;
+  do {
+    const page = await storage.listPage(bucket, { continuationToken: token, maxKeys: pageSize });
+    objects.push(...page.objects);
+    token = page.nextToken;
+    pages += 1;
+  } while (token !== null);
+  return { seconds: (performance.now() - start) / 1000, objects, pages };
+}
+
+export interface ReadRun {
+  seconds: number;
+  objectsPerSecond: number;
+  bytes: number;
+  withCaptureTime: number;
+  failures: number;
+  /** CPU seconds of this process meanwhile (the client, and the s3rver and gateway it talks to). */
+  cpuSeconds: number;
+}
+
+/**
+ * Reads the first `headBytes` of every object with `concurrency` ranged GETs in flight and parses
+ * the EXIF (exifr.parse with the pipeline's options, see EXIF_OPTIONS). A pool of runners, no
+ * page barriers: the most this machine can do for the same work.
+ */
+export async function bareReads(
+  storage: SourceStorage,
+  bucket: string,
+  objects: ListedObject[],
+  opts: { concurrency: number; headBytes: number },
+): Promise<ReadRun> {
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  let next = 0;
+  let bytes = 0;
+  let withCaptureTime = 0;
+  let failures = 0;
+  const runner = async () => {
+    while (next < objects.length) {
+      const object = objects[next]!;
+      next += 1;
+      try {
+        const head = await storage.readRange(bucket, object.key, 0, Math.min(object.size, opts.headBytes));
+        bytes += head.bytes.length;
+        if (await parseCaptureTime(head.bytes)) withCaptureTime += 1;
+      } catch {
+        failures += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency }, runner));
+  const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  return {
+    seconds,
+    objectsPerSecond: objects.length / seconds,
+    bytes,
+    withCaptureTime,
+    failures,
+    cpuSeconds,
+  };
+}
+
+/**
+ * Like {@link bareReads}, but listing the bucket too, as a scan must: the pages are listed one after
+ * another while the reads of the keys listed so far go on, `concurrency` in flight, with no barrier
+ * between pages. The most a scan could do on this machine, listing included.
+ */
+export async function bareListAndRead(
+  storage: SourceStorage,
+  bucket: string,
+  opts: { concurrency: number; headBytes: number; pageSize?: number },
+): Promise<ReadRun> {
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  const pending: ListedObject[] = [];
+  let listed = false;
+  let sleepers: (() => void)[] = [];
+  const wake = () => {
+    const woken = sleepers;
+    sleepers = [];
+    for (const resolve of woken) resolve();
+  };
+  let bytes = 0;
+  let count = 0;
+  let withCaptureTime = 0;
+  let failures = 0;
+  const lister = async () => {
+    try {
+      let token: string | null = null;
+      do {
+        const page = await storage.listPage(bucket, {
+          continuationToken: token,
+          maxKeys: opts.pageSize ?? 1000,
+        });
+        pending.push(...page.objects);
+        token = page.nextToken;
+        wake();
+      } while (token !== null);
+    } finally {
+      listed = true;
+      wake();
+    }
+  };
+  const runner = async () => {
+    for (;;) {
+      const object = pending.shift();
+      if (object === undefined) {
+        if (listed) return;
+        await new Promise<void>((resolve) => sleepers.push(resolve));
+        continue;
+      }
+      count += 1;
+      try {
+        const head = await storage.readRange(bucket, object.key, 0, Math.min(object.size, opts.headBytes));
+        bytes += head.bytes.length;
+        if (await parseCaptureTime(head.bytes)) withCaptureTime += 1;
+      } catch {
+        failures += 1;
+      }
+    }
+  };
+  await Promise.all([lister(), ...Array.from({ length: opts.concurrency }, runner)]);
+  const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  return { seconds, objectsPerSecond: count / seconds, bytes, withCaptureTime, failures, cpuSeconds };
+}

@@ -1,0 +1,69 @@
+/** The benchmark's command line. */
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  /** Objects in the bucket for every measurement but the scale one. */
+  n: number;
+  /** The scale measurement grows the bucket to scale x n objects (1 turns it off). */
+  scale: number;
+  /** Reads in flight: the source's `concurrency` and the bare client's. */
+  concurrency: number;
+  /** Jobs a worker runs at once (`anpr-audit worker --concurrency`, runScan's concurrency). */
+  workerConcurrency: number;
+  /** Repetitions of each short measurement (the median is reported). */
+  runs: number;
+  /** Distinct rendered base images. */
+  pool: number;
+  /** Uploads in flight while filling the bucket. */
+  uploadConcurrency: number;
+  /** Write V8 CPU profiles of the worker processes into this directory. */
+  cpuProfDir: string | null;
+  /** Where the markdown table goes. */
+  out: string;
+}
+
+const USAGE = `Usage: npm run bench -- [--n N] [--scale S] [--concurrency C] [--worker-concurrency J]
+                        [--runs R] [--pool P] [--upload-concurrency U] [--cpu-prof DIR] [--out FILE]`;
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--${name}: must be a positive integer (got "${value}")\n${USAGE}`);
+  return n;
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      n: { type: 'string' },
+      scale: { type: 'string' },
+      concurrency: { type: 'string' },
+      'worker-concurrency': { type: 'string' },
+      runs: { type: 'string' },
+      pool: { type: 'string' },
+      'upload-concurrency': { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  return {
+    n: positiveInt('n', values.n, 20_000),
+    scale: positiveInt('scale', values.scale, 5),
+    concurrency: positiveInt('concurrency', values.concurrency, 32),
+    workerConcurrency: positiveInt('worker-concurrency', values['worker-concurrency'], 4),
+    runs: positiveInt('runs', values.runs, 3),
+    pool: positiveInt('pool', values.pool, 64),
+    uploadConcurrency: positiveInt('upload-concurrency', values['upload-concurrency'], 16),
+    cpuProfDir: values['cpu-prof'] ?? null,
+    out: values.out ?? 'bench/results.md',
+  };
+}

@@ -1,0 +1,259 @@
+/**
+ * Scans through the real pipeline: the queue on Redis, the store on PostgreSQL (a fresh schema per
+ * store, dropped at the end), with the worker either in this process (runScan) or in separate
+ * `anpr-audit worker` processes (startScan + polling the store).
+ */
+import type { Config } from '../config/load.js';
+import { createQueueEvents } from '../core/queue/connection.js';
+import { openRuntime, type Runtime } from '../core/runtime.js';
+import { jobIds, type ScanBucketResult } from '../core/queue/jobs.js';
+import { startScan } from '../core/scan/start-scan.js';
+import type { Scan } from '../core/model.js';
+import { runScan } from '../bin/commands/scan.command.js';
+import { openTestStore, TEST_DATABASE_URL, type TestStore } from '../test/helpers/database.js';
+import type { S3Gateway } from '../fixtures/s3-gateway.js';
+import { onCleanup } from './cleanup.js';
+import { removeRedisKeys, SOURCE_ID } from './world.js';
+
+/** A PostgreSQL store in a fresh schema, and the URL a worker process opens it with. */
+export interface BenchStore {
+  test: TestStore;
+  schema: string;
+  /** DATABASE_URL for a child process: the test database with `search_path` set to the schema. */
+  databaseUrl: string;
+  /** Closes the store and drops the schema. */
+  drop(): Promise<void>;
+}
+
+/** Opens a fresh, migrated schema on the local PostgreSQL; dropped on cleanup whatever happens. */
+export async function openBenchStore(runId: string): Promise<BenchStore> {
+  const test = await openTestStore('postgres', { schemaPrefix: runId.replace(/-/g, '_') });
+  const schema = test.reopenOptions!.schema!;
+  const drop = onCleanup(`schema ${schema}`, () => test.cleanup());
+  const url = new URL(TEST_DATABASE_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { test, schema, databaseUrl: url.toString(), drop };
+}
+
+/** A runtime on `store` with the config's Redis prefix; closing it also removes the prefix's keys. */
+export async function openBenchRuntime(
+  config: Config,
+  store: BenchStore,
+): Promise<Runtime & { dispose(): Promise<void> }> {
+  const prefix = config.redis.prefix;
+  const runtime = await openRuntime(config, { prefix, store: store.test.store });
+  const dispose = onCleanup(`runtime ${prefix}`, async () => {
+    await runtime.close();
+    await removeRedisKeys(`${prefix}:`);
+  });
+  return { ...runtime, dispose };
+}
+
+/** Share of the reading time in which no object GET started: stalls of listing, page barriers, DB writes. */
+export interface GetStalls {
+  readingSeconds: number;
+  stalledSeconds: number;
+}
+
+/**
+ * Samples the gateway's GET counter every `windowMs` while something reads, and afterwards tells how
+ * long, between the first and the last GET, whole windows passed without a single GET starting. With
+ * dozens of reads in flight a window without one means the reader was not reading, not that S3 was slow.
+ */
+export function sampleGetStalls(gateway: S3Gateway, windowMs = 50): { stop(): GetStalls } {
+  const samples: { at: number; gets: number }[] = [];
+  const take = () => samples.push({ at: performance.now(), gets: gateway.counts()['get-object'] });
+  take();
+  const timer = setInterval(take, windowMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      const first = samples.findIndex((s) => s.gets > samples[0]!.gets);
+      const last = samples.findIndex((s) => s.gets === samples.at(-1)!.gets);
+      if (first < 0 || last <= first) return { readingSeconds: 0, stalledSeconds: 0 };
+      let stalled = 0;
+      for (let i = first; i < last; i += 1) {
+        if (samples[i + 1]!.gets === samples[i]!.gets) stalled += samples[i + 1]!.at - samples[i]!.at;
+      }
+      return {
+        readingSeconds: (samples[last]!.at - samples[first - 1]!.at) / 1000,
+        stalledSeconds: stalled / 1000,
+      };
+    },
+  };
+}
+
+/** What one scan did, from the gateway's counters, the store and the bucket jobs' results. */
+export interface ScanRun {
+  scanId: string;
+  status: Scan['status'];
+  seconds: number;
+  objectsPerSecond: number;
+  listed: number;
+  evaluated: number;
+  fetched: number;
+  bytesRead: number;
+  /** Number of `scan-bucket` jobs (key-range shards) the bucket was split into. */
+  shards: number;
+  signedGets: number;
+  rangedGets: number;
+  listRequests: number;
+  errors: string[];
+  stalls: GetStalls;
+  /** CPU seconds of this (the benchmark's) process during the scan: s3rver, gateway, and an in-process worker. */
+  benchCpuSeconds: number;
+  /** performance.now() at the start and at the end of the scan, to place samples taken meanwhile. */
+  startedAt: number;
+  endedAt: number;
+}
+
+/** CPU seconds (user + system) of this process since `since` (a process.cpuUsage() value). */
+export function cpuSince(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+}
+
+async function bucketResults(runtime: Runtime, scanId: string): Promise<ScanBucketResult[]> {
+  const job = await runtime.queue.getJob(jobIds.source(scanId, SOURCE_ID));
+  if (!job) return [];
+  return Object.values(await job.getChildrenValues<ScanBucketResult>());
+}
+
+async function describeRun(
+  runtime: Runtime,
+  gateway: S3Gateway,
+  scan: Scan,
+  timing: { start: number; end: number; cpu: NodeJS.CpuUsage; stalls: GetStalls },
+): Promise<ScanRun> {
+  const benchCpuSeconds = cpuSince(timing.cpu);
+  const seconds = (timing.end - timing.start) / 1000;
+  const results = await bucketResults(runtime, scan.id);
+  const sum = (pick: (r: ScanBucketResult) => number) => results.reduce((n, r) => n + pick(r), 0);
+  const counts = gateway.counts();
+  return {
+    scanId: scan.id,
+    status: scan.status,
+    seconds,
+    objectsPerSecond: scan.objectsEvaluated / seconds,
+    listed: scan.objectsListed,
+    evaluated: scan.objectsEvaluated,
+    fetched: sum((r) => r.fetched),
+    bytesRead: sum((r) => r.bytesRead),
+    shards: results.length,
+    signedGets: counts.signedGets,
+    rangedGets: counts.rangedGets,
+    listRequests: counts['list-objects'],
+    errors: scan.errors.slice(0, 5),
+    stalls: timing.stalls,
+    benchCpuSeconds,
+    startedAt: timing.start,
+    endedAt: timing.end,
+  };
+}
+
+/**
+ * Tells when a scan's `finalize-scan` job completes, from the queue's event stream: precise and
+ * cheap, where polling the store every few milliseconds would take CPU from the scan it times.
+ */
+async function finalizeWatcher(
+  runtime: Runtime,
+): Promise<{ done(scanId?: string): Promise<number>; close(): Promise<void> }> {
+  const events = createQueueEvents(runtime.queueSettings);
+  await events.waitUntilReady();
+  const finished = new Map<string, number>();
+  const waiters: {
+    match: (jobId: string) => boolean;
+    resolve: (at: number) => void;
+    reject: (error: Error) => void;
+  }[] = [];
+  const settle = (jobId: string, failure: string | null) => {
+    if (!jobId.endsWith('-finalize')) return;
+    const at = performance.now();
+    finished.set(jobId, at);
+    for (const waiter of waiters.filter((w) => w.match(jobId))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      if (failure === null) waiter.resolve(at);
+      else waiter.reject(new Error(`${jobId} failed: ${failure}`));
+    }
+  };
+  events.on('completed', ({ jobId }) => settle(jobId, null));
+  events.on('failed', ({ jobId, failedReason }) => settle(jobId, failedReason));
+  return {
+    done(scanId) {
+      const match = (jobId: string) => scanId === undefined || jobId === jobIds.finalize(scanId);
+      const seen = [...finished].find(([jobId]) => match(jobId));
+      if (seen) return Promise.resolve(seen[1]);
+      return new Promise((resolve, reject) => waiters.push({ match, resolve, reject }));
+    },
+    close: () => events.close(),
+  };
+}
+
+/**
+ * A scan with an in-process worker: the CLI's runScan as it is (polling at its default interval),
+ * timed from the call to the completion of the scan's finalize job.
+ */
+export async function inProcessScan(
+  runtime: Runtime,
+  gateway: S3Gateway,
+  opts: { workerConcurrency: number },
+): Promise<ScanRun> {
+  gateway.resetCounts();
+  const watcher = await finalizeWatcher(runtime);
+  try {
+    const sampler = sampleGetStalls(gateway);
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    const finished = watcher.done();
+    const outcome = await runScan(runtime, { sources: [SOURCE_ID], concurrency: opts.workerConcurrency });
+    const returned = performance.now();
+    // The event arrived long before runScan's poll saw the status; if it got lost, the return time it is.
+    const end = await Promise.race([
+      finished,
+      new Promise<number>((resolve) => setTimeout(() => resolve(returned), 2_000)),
+    ]);
+    return await describeRun(runtime, gateway, outcome.scan, { start, end, cpu, stalls: sampler.stop() });
+  } finally {
+    await watcher.close();
+  }
+}
+
+/** Starts a scan for workers elsewhere (other processes) and waits for its finalize job. */
+export async function remoteScan(
+  runtime: Runtime,
+  gateway: S3Gateway,
+  opts: { timeoutMs: number },
+): Promise<ScanRun> {
+  gateway.resetCounts();
+  const watcher = await finalizeWatcher(runtime);
+  try {
+    const sampler = sampleGetStalls(gateway);
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    const scanId = await startScan(runtime.store, runtime.flows, { sources: [SOURCE_ID], trigger: 'cli' });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`scan ${scanId} not finished after ${opts.timeoutMs} ms`)),
+        opts.timeoutMs,
+      );
+    });
+    const end = await Promise.race([watcher.done(scanId), timeout]).finally(() => clearTimeout(timer));
+    const stalls = sampler.stop();
+    const scan = (await runtime.store.getScan(scanId))!;
+    return await describeRun(runtime, gateway, scan, { start, end, cpu, stalls });
+  } finally {
+    await watcher.close();
+  }
+}
+
+/**
+ * Makes the store believe every object changed (a new ETag for each), so the next scan reads every
+ * object again while the key boundaries learned by the last scan still shard the bucket: a full
+ * re-read with shards, which a first scan cannot have (it has no boundaries to learn from).
+ */
+export async function forgetEtags(store: BenchStore): Promise<number> {
+  const rows = await store.test.db.query(`UPDATE objects SET etag = 'bench-stale-' || etag RETURNING key`);
+  return rows.length;
+}

@@ -1,0 +1,188 @@
+/** The table's rows from the measurements, with the issue's targets and PASS/FAIL. */
+import type { BenchOptions } from './options.js';
+import type { ProcessesResult, ProcessScan, RescanResult, ThroughputResult, WorkerStats } from './phases.js';
+import type { ScanRun } from './pipeline.js';
+import { formatSpread, KiB, MiB, spread, verdict, type Row } from './report.js';
+
+/** Per-run ratios of interleaved pairs (run i of `over` to run i of `under`). */
+function pairRatios(over: number[], under: number[]): number[] {
+  return over.map((value, i) => value / under[i]!);
+}
+
+const mib = (bytes: number) => (bytes / MiB).toFixed(0);
+
+function rate(runs: ProcessScan[]): string {
+  return formatSpread(spread(runs.map((p) => p.scan.objectsPerSecond)), 1, ' obj/s');
+}
+
+/** CPU milliseconds per object of the worker process(es) and of the S3 side (this process). */
+function cpuPerObject(runs: ProcessScan[]): string {
+  const first = runs[0];
+  if (!first) return '';
+  const n = first.scan.evaluated;
+  const workers = first.processes.map((p) => ((p.cpuSeconds / n) * 1000).toFixed(2)).join(' + ');
+  return `CPU ms/object: worker ${workers}, s3rver side ${((first.scan.benchCpuSeconds / n) * 1000).toFixed(2)}`;
+}
+
+function processRows(processes: ProcessesResult): Row[] {
+  const median = (runs: ProcessScan[]) => spread(runs.map((p) => p.scan.objectsPerSecond)).median;
+  const shards = (runs: ProcessScan[]) => runs[0]?.scan.shards ?? 0;
+  const speedup = (two: ProcessScan[], one: ProcessScan[]) => (median(two) / median(one)).toFixed(2);
+  const row = (what: string, runs: ProcessScan[], versus?: ProcessScan[]): Row => ({
+    id: '(f)',
+    what,
+    measured:
+      `${rate(runs)}${versus ? ` = ${speedup(runs, versus)} x 1 process` : ''}; ` +
+      `${shards(runs)} shard(s); ${cpuPerObject(runs)}`,
+    target: '-',
+    verdict: 'n/a',
+  });
+  return [
+    row('full scan (first), 1 worker process', processes.fresh1),
+    row('full scan (first), 2 worker processes', processes.fresh2, processes.fresh1),
+    row('re-read of every object with learned shards, 1 worker process', processes.sharded1),
+    row(
+      're-read of every object with learned shards, 2 worker processes',
+      processes.sharded2,
+      processes.sharded1,
+    ),
+  ];
+}
+
+function memory(stats: WorkerStats, objects: number): string {
+  return (
+    `${mib(stats.peakRss)} MiB at ${objects} (ready ${mib(stats.rssAtReady)}, ` +
+    `peak by fifth of the scan ${stats.rssByFifth.map(mib).join('/')})`
+  );
+}
+
+function throughputRows(opts: BenchOptions, throughput: ThroughputResult): Row[] {
+  const bareRates = throughput.bare.map((r) => r.objectsPerSecond);
+  const fullRates = throughput.full.map((r) => r.objectsPerSecond);
+  const fullRatio = spread(pairRatios(fullRates, bareRates));
+  const listedRates = throughput.bareListed.map((r) => r.objectsPerSecond);
+  const listedRatio = spread(pairRatios(fullRates, listedRates));
+  const stallShare = (list: { readingSeconds: number; stalledSeconds: number }[]) =>
+    spread(
+      list.map((x) => (x.readingSeconds > 0 ? (x.stalledSeconds / x.readingSeconds) * 100 : 0)),
+    ).median.toFixed(0);
+  const msPerObject = (cpu: number[], objects: number) => ((spread(cpu).median / objects) * 1000).toFixed(2);
+  const objects = throughput.full[0]?.evaluated ?? 0;
+  return [
+    {
+      id: '(a)',
+      what: `bare client: ranged GET of 64 KiB + exifr.parse, ${opts.concurrency} in flight, no listing`,
+      measured:
+        `${formatSpread(spread(bareRates), 1, ' obj/s')}; ` +
+        `CPU ${msPerObject(
+          throughput.bare.map((r) => r.cpuSeconds),
+          objects,
+        )} ms/object (client + s3rver + gateway, one thread)`,
+      target: 'baseline (this machine)',
+      verdict: 'n/a',
+    },
+    {
+      id: "(a')",
+      what: 'the same bare client listing the bucket while it reads (a scan must list)',
+      measured:
+        `${formatSpread(spread(listedRates), 1, ' obj/s')}; ` +
+        `CPU ${msPerObject(
+          throughput.bareListed.map((r) => r.cpuSeconds),
+          objects,
+        )} ms/object; (b) reaches ${formatSpread(listedRatio, 2)} of it`,
+      target: '-',
+      verdict: 'n/a',
+    },
+    {
+      id: '(b)',
+      what: 'full scan: runScan (in-process worker), queue, PostgreSQL store',
+      measured:
+        `${formatSpread(spread(fullRates), 1, ' obj/s')}; ratio to (a) ${formatSpread(fullRatio, 2)}; ` +
+        `CPU ${msPerObject(
+          throughput.full.map((r) => r.benchCpuSeconds),
+          objects,
+        )} ms/object in the same thread; ` +
+        `no GET started in ${stallShare(throughput.full.map((r) => r.stalls))} % of the reading time ` +
+        `(bare client ${stallShare(throughput.bareStalls)} %)`,
+      target: '>= 0.9 x (a)',
+      verdict: verdict(fullRatio.median >= 0.9),
+    },
+  ];
+}
+
+function rescanRows(rescan: RescanResult): Row[] {
+  const seconds = (runs: ScanRun[]) => runs.map((r) => r.seconds);
+  const ratio = spread(pairRatios(seconds(rescan.rescans), rescan.listing));
+  const oneShardRatio = spread(pairRatios(seconds(rescan.oneShard), rescan.listing));
+  const gets = rescan.rescans.map((r) => r.signedGets);
+  const first = rescan.rescans[0];
+  return [
+    {
+      id: '(c)',
+      what: 'rescan of the unchanged bucket (default shardSize)',
+      measured:
+        `${formatSpread(spread(seconds(rescan.rescans)), 2, ' s')}; GETs ${gets.join(', ')}; bare listing ` +
+        `${formatSpread(spread(rescan.listing), 2, ' s')}; ratio ${formatSpread(ratio, 2)}; ` +
+        `${first?.shards ?? 0} shard(s), ${first?.listRequests ?? 0} list requests`,
+      target: '0 GETs, <= 1.5 x listing',
+      verdict: verdict(gets.every((g) => g === 0) && ratio.median <= 1.5),
+    },
+    {
+      id: '(c)',
+      what: 'same rescan in one shard (shardSize > N), for comparison',
+      measured:
+        `${formatSpread(spread(seconds(rescan.oneShard)), 2, ' s')}; ratio ${formatSpread(oneShardRatio, 2)}; ` +
+        `GETs ${rescan.oneShard.map((r) => r.signedGets).join(', ')}; ${rescan.oneShard[0]?.listRequests ?? 0} list requests`,
+      target: '-',
+      verdict: 'n/a',
+    },
+  ];
+}
+
+export function buildRows(input: {
+  opts: BenchOptions;
+  throughput: ThroughputResult;
+  rescan: RescanResult;
+  processes: ProcessesResult;
+  atScale: ProcessScan | null;
+  scaleMode: 'full' | 'truncated' | 'skipped';
+}): Row[] {
+  const { opts, throughput, rescan, processes, atScale } = input;
+  const fetched = throughput.full.reduce((n, r) => n + r.fetched, 0);
+  const bytesRead = throughput.full.reduce((n, r) => n + r.bytesRead, 0);
+  const rangedGets = throughput.full.reduce((n, r) => n + r.rangedGets, 0);
+  const perObject = fetched > 0 ? bytesRead / fetched : Number.NaN;
+
+  // The (first) single-process scan with the highest peak stands for N.
+  const atN = processes.fresh1.map((p) => p.processes[0]!).reduce((a, b) => (b.peakRss > a.peakRss ? b : a));
+  const at5 = atScale?.processes[0] ?? null;
+  const growth = at5 === null ? null : (at5.peakRss - atN.peakRss) / atN.peakRss;
+  const scaleNote = input.scaleMode === 'truncated' ? ' (extra objects truncated, see notes)' : '';
+
+  return [
+    ...throughputRows(opts, throughput),
+    ...rescanRows(rescan),
+    {
+      id: '(d)',
+      what: `worker process peak RSS, N -> ${opts.scale}N objects`,
+      measured:
+        at5 === null
+          ? `${memory(atN, opts.n)}; scale run skipped`
+          : `${memory(atN, opts.n)} -> ${memory(at5, atScale!.scan.evaluated)}${scaleNote}: ` +
+            `${growth! >= 0 ? '+' : ''}${(growth! * 100).toFixed(1)} %; ` +
+            `scan at ${opts.scale}N ${atScale!.scan.objectsPerSecond.toFixed(1)} obj/s`,
+      target: '< 20 % growth',
+      verdict: verdict(growth === null ? null : growth < 0.2),
+    },
+    {
+      id: '(e)',
+      what: 'bytes read per object (full scans)',
+      measured:
+        `${(perObject / KiB).toFixed(1)} KiB (${bytesRead} B / ${fetched} objects read; ` +
+        `${(rangedGets / fetched).toFixed(2)} ranged GETs per object)`,
+      target: '<= 64 KiB',
+      verdict: verdict(perObject <= 64 * KiB),
+    },
+    ...processRows(processes),
+  ];
+}

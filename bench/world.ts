@@ -1,0 +1,148 @@
+/**
+ * The benchmark's world: an embedded S3 (s3rver behind the counting gateway) in a temp dir, one edge
+ * bucket filled with camera JPEGs, the config that points the auditor at it, and Redis hygiene.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, statfs, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { parseConfig, type Config } from '../config/load.js';
+import { SourceStorage } from '../core/storage/s3-storage.js';
+import { startS3Stack, type S3Stack } from '../fixtures/s3-server.js';
+import { onCleanup, trackDirectory } from './cleanup.js';
+import { makeObject, type BaseImage } from './images.js';
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+export const SOURCE_ID = 'edge-randwyck';
+export const BUCKET = 'edge-jwbeyenlaan';
+const ENV_ACCESS = 'BENCH_EDGE_ACCESS_KEY';
+const ENV_SECRET = 'BENCH_EDGE_SECRET_KEY';
+
+export interface BenchWorld {
+  directory: string;
+  stack: S3Stack;
+  /** A client through the gateway, as the auditor reaches the source. */
+  storage: SourceStorage;
+  /** Environment with the source's credentials, for parseConfig and worker processes. */
+  env: Record<string, string>;
+  /** Run id: every Redis prefix and schema of this run starts with it. */
+  runId: string;
+  /** Objects uploaded so far (keys are objects 0..count-1) and their bytes. */
+  count: number;
+  bytes: number;
+  /** Uploads objects [count, count + more) (optionally only their first `truncateTo` bytes). */
+  upload(
+    pool: BaseImage[],
+    more: number,
+    opts: { now: Date; concurrency: number; truncateTo?: number },
+  ): Promise<{ seconds: number; bytes: number }>;
+  /** A config for the auditor with the given Redis prefix (shardSize: the schema's default when absent). */
+  config(
+    prefix: string,
+    opts: { concurrency: number; shardSize?: number },
+  ): Promise<{ path: string; config: Config }>;
+}
+
+/** Free bytes on the file system holding `path`. */
+export async function freeBytes(path: string): Promise<number> {
+  const stats = await statfs(path);
+  return stats.bavail * stats.bsize;
+}
+
+/** Starts s3rver + gateway in a new temp dir and creates the bucket. Cleaned up on exit. */
+export async function startWorld(): Promise<BenchWorld> {
+  const directory = await mkdtemp(join(tmpdir(), 'anpr-bench-'));
+  trackDirectory(directory);
+  const stack = await startS3Stack({ directory: join(directory, 's3') });
+  onCleanup('s3 stack', () => stack.close());
+  const credentials = { accessKey: stack.accessKey, secretKey: stack.secretKey };
+  // Uploads go straight to s3rver, so the gateway counts only what the auditor does.
+  const upstream = new SourceStorage({
+    endpoint: `http://127.0.0.1:${stack.upstreamPort}`,
+    region: stack.region,
+    credentials,
+  });
+  const storage = new SourceStorage({ endpoint: stack.url, region: stack.region, credentials });
+  onCleanup('s3 clients', () => {
+    upstream.close();
+    storage.close();
+  });
+  await upstream.ensureBucket(BUCKET);
+  const runId = `bench-${randomUUID().slice(0, 8)}`;
+
+  const world: BenchWorld = {
+    directory,
+    stack,
+    storage,
+    env: { [ENV_ACCESS]: stack.accessKey, [ENV_SECRET]: stack.secretKey },
+    runId,
+    count: 0,
+    bytes: 0,
+    async upload(pool, more, opts) {
+      const start = performance.now();
+      const first = world.count;
+      const end = first + more;
+      let next = first;
+      let bytes = 0;
+      let lastReport = start;
+      const runner = async () => {
+        while (next < end) {
+          const index = next;
+          next += 1;
+          const object = makeObject(pool, index, opts.now);
+          const body = opts.truncateTo ? object.bytes.subarray(0, opts.truncateTo) : object.bytes;
+          await upstream.putObject(BUCKET, object.key, body, object.headers);
+          bytes += body.length;
+          if (performance.now() - lastReport > 10_000) {
+            lastReport = performance.now();
+            const done = next - first;
+            const rate = done / ((lastReport - start) / 1000);
+            process.stderr.write(`  uploaded ${done}/${more} (${rate.toFixed(0)}/s)\n`);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: opts.concurrency }, runner));
+      world.count = end;
+      world.bytes += bytes;
+      return { seconds: (performance.now() - start) / 1000, bytes };
+    },
+    async config(prefix, opts) {
+      const shardLine = opts.shardSize === undefined ? '' : `\n    shardSize: ${opts.shardSize}`;
+      const text = `contract:
+  timezone: Europe/Amsterdam
+sources:
+  - id: ${SOURCE_ID}
+    role: edge
+    endpoint: ${stack.url}
+    accessKeyEnv: ${ENV_ACCESS}
+    secretKeyEnv: ${ENV_SECRET}
+    buckets: [${BUCKET}]
+    concurrency: ${opts.concurrency}${shardLine}
+redis: { url: '${REDIS_URL}', prefix: ${prefix} }
+database: { dataDir: ${join(directory, 'pglite-unused')} }
+`;
+      const path = join(directory, `${prefix}.yaml`);
+      await writeFile(path, text);
+      return { path, config: parseConfig(text, path, { ...world.env, REDIS_URL }) };
+    },
+  };
+  return world;
+}
+
+/** Removes every Redis key whose name starts with `prefix` (SCAN + UNLINK, never KEYS on a big db). */
+export async function removeRedisKeys(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+  let removed = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = nextCursor;
+      if (keys.length > 0) removed += await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return removed;
+}

@@ -76,7 +76,7 @@ export const sourceSchema = z
       .default('ImageDescription.plate'),
     schedule: scheduleSchema.optional(),
     /** Objects per shard when a bucket is split among workers. */
-    shardSize: z.number().int().min(100).default(5000),
+    shardSize: z.number().int().min(100).default(50000),
   })
   .strict();
 

@@ -4,7 +4,6 @@
  * and ignores OffsetTimeOriginal, so we read the raw strings (`reviveValues: false`) and parse them.
  */
 import exifr from 'exifr';
-import { DateTime } from 'luxon';
 import type { CaptureTimeOrigin } from '../model.js';
 import { resolveLocalTime } from '../time/local-time.js';
 
@@ -47,6 +46,30 @@ function asText(value: unknown): string | null {
 }
 
 /**
+ * One options object for every parse: exifr caches its parsed Options by object identity in a
+ * module-level map that is never emptied, so a fresh literal per call leaks ~7 KB per image
+ * (measured by the benchmark: +650 MB over 100 000 objects).
+ */
+const EXIFR_OPTIONS = {
+  reviveValues: false,
+  translateValues: false,
+  mergeOutput: true,
+  tiff: true,
+  ifd0: {},
+  exif: true,
+  gps: false,
+  ifd1: false,
+  interop: false,
+  makerNote: false,
+  userComment: true,
+  xmp: false,
+  icc: false,
+  iptc: false,
+  jfif: false,
+  ihdr: false,
+} as const;
+
+/**
  * Parses EXIF (IFD0 + EXIF IFD only: no thumbnails, no GPS, no maker notes) from image bytes.
  * @returns null when the bytes carry no EXIF at all.
  * @throws ExifParseError when EXIF is present but broken.
@@ -54,24 +77,7 @@ function asText(value: unknown): string | null {
 export async function readExif(head: Buffer): Promise<ExifFacts | null> {
   let raw: Record<string, unknown> | undefined;
   try {
-    raw = await exifr.parse(head, {
-      reviveValues: false,
-      translateValues: false,
-      mergeOutput: true,
-      tiff: true,
-      ifd0: {},
-      exif: true,
-      gps: false,
-      ifd1: false,
-      interop: false,
-      makerNote: false,
-      userComment: true,
-      xmp: false,
-      icc: false,
-      iptc: false,
-      jfif: false,
-      ihdr: false,
-    });
+    raw = await exifr.parse(head, EXIFR_OPTIONS);
   } catch (error) {
     throw new ExifParseError(`EXIF cannot be parsed: ${(error as Error).message}`);
   }
@@ -119,12 +125,21 @@ export function captureTimeFromExif(facts: ExifFacts, timezone: string): ExifCap
     facts.offsetTimeOriginal && EXIF_OFFSET.test(facts.offsetTimeOriginal) ? facts.offsetTimeOriginal : null;
 
   if (offset) {
-    const instant = DateTime.fromObject(
-      { year, month, day, hour, minute, second, millisecond },
-      { zone: `UTC${offset}` },
-    );
-    if (!instant.isValid) return null;
-    return { instant: instant.toJSDate(), origin: 'exif-offset', raw: `${raw} ${offset}` };
+    // A fixed offset needs no zone rules: plain arithmetic (this runs for every image).
+    const sign = offset.startsWith('-') ? -1 : 1;
+    const offsetMs = sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6))) * 60_000;
+    const wall = Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
+    const check = new Date(wall);
+    if (
+      check.getUTCMonth() !== month - 1 ||
+      check.getUTCDate() !== day ||
+      hour > 23 ||
+      minute > 59 ||
+      second > 59
+    ) {
+      return null;
+    }
+    return { instant: new Date(wall - offsetMs), origin: 'exif-offset', raw: `${raw} ${offset}` };
   }
   const local = resolveLocalTime({ year, month, day, hour, minute, second, millisecond }, timezone);
   if (!local) return null;

@@ -3,33 +3,12 @@
  * same gateway: a bare client doing the pipeline's ranged GETs plus the EXIF parse (no store, no
  * queue), and a bare listing of the bucket page by page.
  */
+import { EXIFR_OPTIONS } from '../core/exif/exif-reader.js';
 import exifr from 'exifr';
 import type { ListedObject, SourceStorage } from '../core/storage/s3-storage.js';
 
-/**
- * exifr.parse options as core/exif/exif-reader.ts passes them (IFD0 + EXIF IFD, raw values), but in
- * one constant: exifr caches an Options instance per options *object* in a module-level Map that is
- * never emptied (Options.useCached), so a fresh literal per call, as readExif passes, keeps ~7 KB
- * per parsed image alive forever. The bare client must not carry that leak into the measurements.
- */
-const EXIF_OPTIONS = {
-  reviveValues: false,
-  translateValues: false,
-  mergeOutput: true,
-  tiff: true,
-  ifd0: {},
-  exif: true,
-  gps: false,
-  ifd1: false,
-  interop: false,
-  makerNote: false,
-  userComment: true,
-  xmp: false,
-  icc: false,
-  iptc: false,
-  jfif: false,
-  ihdr: false,
-} as const;
+/** The reader's own exifr options (one constant object: exifr caches options by identity). */
+const EXIF_OPTIONS = EXIFR_OPTIONS;
 
 async function parseCaptureTime(head: Buffer): Promise<boolean> {
   const raw = (await exifr.parse(head, EXIF_OPTIONS)) as Record<string, unknown> | undefined;

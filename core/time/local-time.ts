@@ -4,20 +4,23 @@
  */
 import { DateTime } from 'luxon';
 
+/** A wall-clock time, as a camera or a register writes it (month 1-12). */
+export interface WallClock {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millisecond?: number;
+}
+
 /** How a local time was resolved in its zone. */
 export type LocalResolution = 'exact' | 'spring-gap' | 'autumn-repeat';
 
 /** The resolution itself, with luxon; see resolveLocalTime. */
 function resolveUncached(
-  parts: {
-    year: number;
-    month: number;
-    day: number;
-    hour: number;
-    minute: number;
-    second: number;
-    millisecond?: number;
-  },
+  parts: WallClock,
   zone: string,
 ): { instant: Date; resolution: LocalResolution } | null {
   const local = DateTime.fromObject(parts, { zone });
@@ -58,15 +61,7 @@ const CACHE_LIMIT = 50_000;
  * @returns null when the fields do not form a valid time.
  */
 export function resolveLocalTime(
-  parts: {
-    year: number;
-    month: number;
-    day: number;
-    hour: number;
-    minute: number;
-    second: number;
-    millisecond?: number;
-  },
+  parts: WallClock,
   zone: string,
 ): { instant: Date; resolution: LocalResolution } | null {
   const wallMinute = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute);

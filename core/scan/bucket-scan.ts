@@ -88,35 +88,18 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
         }
       })(),
     );
-  // A one-page pipeline: while page k is read, page k+1 is already being listed, and page k-1's
-  // results are still being written. Checkpoints stay in order: page k is checkpointed only after
-  // page k-1's writes and its own are done.
-  let listing: Promise<ListPage> | null = listFrom(null, startAfter);
+  const tools: PageTools = { readContext, ctx, limit, rate, stopped: false };
+
+  /**
+   * Settles one page in key order: waits for its reads, adds its counts, and chains its writes and
+   * its checkpoint after the previous page's, so a checkpoint never claims a page whose results are
+   * not stored, nor counts of a page it does not cover.
+   */
   let storing: Promise<void> = Promise.resolve();
-  while (listing) {
-    if (request.shouldStop && (await request.shouldStop())) {
-      errors.push('scan cancelled before the bucket was finished');
-      break;
-    }
-    const page: ListPage = await listing;
-    let objects = page.objects;
-    let reachedEnd = page.nextToken === null;
-    if (endAt !== null) {
-      // S3 (and the store's "C" collation) order keys by UTF-8 bytes; JS strings compare UTF-16 units.
-      const inRange = objects.filter((o) => Buffer.compare(Buffer.from(o.key), Buffer.from(endAt)) <= 0);
-      if (inRange.length < objects.length) reachedEnd = true;
-      objects = inRange;
-    }
-    listing = reachedEnd ? null : listFrom(page.nextToken, null);
-    if (objects.length === 0) {
-      await storing;
-      if (reachedEnd)
-        await deps.store.pruneObjectStates(request.sourceId, request.bucket, pageStart, endAt, []);
-      continue;
-    }
-    sampleKey ??= objects[0]!.key;
-    const read = await readPage(deps, request, objects, counts, errors, { readContext, ctx, limit, rate });
+  const settle = async (page: PageInFlight): Promise<void> => {
+    const read = await page.reading;
     if (read.unread.length > 0) {
+      tools.stopped = true;
       await storing.catch(() => undefined);
       // Throttling, 5xx or time-outs that outlasted the per-request retries: fail the job so BullMQ
       // retries it with backoff from the last checkpoint (this page is read again; what was stored
@@ -125,30 +108,74 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
         `${read.unread.length} object(s) of ${request.bucket} could not be read: ${read.unread[0]}`,
       );
     }
-    const lastKey = objects[objects.length - 1]!.key;
-    const checkpoint: BucketCheckpoint = { ...counts, lastKey, errors: errors.slice(0, 50) };
-    const pruneFrom = pageStart;
-    pageStart = lastKey;
+    addCounts(counts, read.counts);
+    errors.push(...read.errors);
+    const keys = page.objects.map((o) => o.key);
+    const lastKey = keys.at(-1);
+    const checkpoint: BucketCheckpoint | null =
+      lastKey === undefined ? null : { ...counts, lastKey, errors: errors.slice(0, 50) };
     await storing;
     storing = quiet(
       (async () => {
-        await deps.store.putObjectStates(read.changedStates);
-        await deps.store.upsertFindings(request.scanId, read.findings, request.now);
+        if (read.changedStates.length > 0) await deps.store.putObjectStates(read.changedStates);
+        if (read.findings.length > 0)
+          await deps.store.upsertFindings(request.scanId, read.findings, request.now);
         // The page proves which keys exist between the previous page and this one: forget the rest.
-        const keys = objects.map((o) => o.key);
-        await deps.store.pruneObjectStates(
-          request.sourceId,
-          request.bucket,
-          pruneFrom,
-          reachedEnd ? endAt : lastKey,
-          keys,
-        );
-        await request.onCheckpoint?.(checkpoint);
-        await progress(deps, request, checkpoint, 'running');
+        if (lastKey !== undefined || page.reachedEnd) {
+          await deps.store.pruneObjectStates(
+            request.sourceId,
+            request.bucket,
+            page.pruneFrom,
+            page.reachedEnd ? endAt : (lastKey ?? null),
+            keys,
+          );
+        }
+        if (checkpoint) {
+          await request.onCheckpoint?.(checkpoint);
+          await progress(deps, request, checkpoint, 'running');
+        }
       })(),
     );
+  };
+
+  // A pipeline: while page k is read, page k+1 is listed and, once listed, its reads queue behind
+  // page k's in the source's limiter, so the reads in flight never drain at a page's end; page k-1's
+  // results are written meanwhile. At most two pages are being read and one written.
+  let listing: Promise<ListPage> | null = listFrom(null, startAfter);
+  let previous: PageInFlight | null = null;
+  try {
+    while (listing) {
+      if (request.shouldStop && (await request.shouldStop())) {
+        errors.push('scan cancelled before the bucket was finished');
+        break;
+      }
+      const page: ListPage = await listing;
+      let objects = page.objects;
+      let reachedEnd = page.nextToken === null;
+      if (endAt !== null) {
+        // S3 (and the store's "C" collation) order keys by UTF-8 bytes; JS strings compare UTF-16 units.
+        const inRange = objects.filter((o) => Buffer.compare(Buffer.from(o.key), Buffer.from(endAt)) <= 0);
+        if (inRange.length < objects.length) reachedEnd = true;
+        objects = inRange;
+      }
+      listing = reachedEnd ? null : listFrom(page.nextToken, null);
+      sampleKey ??= objects[0]?.key ?? null;
+      const current: PageInFlight = {
+        objects,
+        reachedEnd,
+        pruneFrom: pageStart,
+        reading: quiet(readPage(deps, request, objects, tools)),
+      };
+      pageStart = objects.at(-1)?.key ?? pageStart;
+      if (previous) await settle(previous);
+      previous = current;
+    }
+    if (previous) await settle(previous);
+    await storing;
+  } finally {
+    // On a failure, reads of a later page still queued in the limiter are dropped, not made.
+    tools.stopped = true;
   }
-  await storing;
   const complete = errors.length === 0 && counts.evaluated === counts.listed;
   await progress(deps, request, counts, complete ? 'completed' : 'incomplete');
   return {
@@ -159,6 +186,23 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     errors: errors.slice(0, 50),
     sampleKey,
   };
+}
+
+/** A listed page on its way through the pipeline. */
+interface PageInFlight {
+  objects: ListedObject[];
+  reachedEnd: boolean;
+  /** The key after which this page's range starts (the previous page's last key). */
+  pruneFrom: string | null;
+  reading: Promise<PageResult>;
+}
+
+function addCounts(total: BucketCounts, page: BucketCounts): void {
+  total.listed += page.listed;
+  total.evaluated += page.evaluated;
+  total.fetched += page.fetched;
+  total.images += page.images;
+  total.bytesRead += page.bytesRead;
 }
 
 async function progress(
@@ -183,6 +227,8 @@ interface PageTools {
   ctx: ReturnType<ScanDeps['ruleContext']>;
   limit: ScanDepsLimit;
   rate: (() => Promise<void>) | null;
+  /** Set when the bucket job fails or ends: reads still waiting in the limiter are skipped. */
+  stopped: boolean;
 }
 type ScanDepsLimit = ReturnType<ScanDeps['source']>['limit'];
 
@@ -192,6 +238,10 @@ interface PageResult {
   findings: FindingInput[];
   /** Objects that could not be read for a transient reason. */
   unread: string[];
+  /** Rule failures. */
+  errors: string[];
+  /** This page's counts (objects deleted between LIST and GET are not listed). */
+  counts: BucketCounts;
 }
 
 /**
@@ -203,45 +253,45 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
-/** Reads and judges one listing page; the caller stores the result. */
+/** Reads and judges one listing page; the caller adds its counts and stores the result. */
 async function readPage(
   deps: ScanDeps,
   request: BucketScanRequest,
   objects: ListedObject[],
-  counts: BucketCounts,
-  errors: string[],
   tools: PageTools,
 ): Promise<PageResult> {
-  const unread: string[] = [];
+  const counts: BucketCounts = { listed: objects.length, evaluated: 0, fetched: 0, images: 0, bytesRead: 0 };
+  const result: PageResult = { changedStates: [], findings: [], unread: [], errors: [], counts };
+  if (objects.length === 0) return result;
   const known = await deps.store.getObjectStates(
     request.sourceId,
     request.bucket,
     objects.map((o) => o.key),
   );
-  const changedStates: ObjectState[] = [];
-  const findings: FindingInput[] = [];
-  counts.listed += objects.length;
-
   await Promise.all(
     objects.map((listed) =>
       tools.limit(async () => {
+        if (tools.stopped) {
+          result.unread.push(`${listed.key}: not read, the bucket job stopped`);
+          return;
+        }
         let state = known.get(listed.key);
         if (!unchanged(state, listed)) {
           if (tools.rate) await tools.rate();
-          const result = await readObject(tools.readContext, listed);
-          counts.bytesRead += result.bytesRead;
-          if (result.bytesRead > 0) counts.fetched += 1;
-          if (result.vanished) {
+          const read = await readObject(tools.readContext, listed);
+          counts.bytesRead += read.bytesRead;
+          if (read.bytesRead > 0) counts.fetched += 1;
+          if (read.vanished) {
             // Deleted between LIST and GET: gone, as the contract wants; not part of this scan.
             counts.listed -= 1;
             return;
           }
-          if (result.transientError) {
-            unread.push(result.transientError);
+          if (read.transientError) {
+            result.unread.push(read.transientError);
             return;
           }
-          state = result.state;
-          changedStates.push(state);
+          state = read.state;
+          result.changedStates.push(state);
         }
         const snapshot = toSnapshot(listed, state, {
           bucketDeclared: request.declared,
@@ -250,12 +300,12 @@ async function readPage(
           copyOf: null,
         });
         const verdict = evaluateObject(snapshot, tools.ctx);
-        findings.push(...verdict.findings);
-        errors.push(...verdict.errors);
+        result.findings.push(...verdict.findings);
+        result.errors.push(...verdict.errors);
         counts.evaluated += 1;
         if (state.isImage) counts.images += 1;
       }),
     ),
   );
-  return { changedStates, findings, unread };
+  return result;
 }

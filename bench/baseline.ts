@@ -1,7 +1,8 @@
 /**
  * The baselines the pipeline is held against, measured with the auditor's own S3 wrapper through the
  * same gateway: a bare client doing the pipeline's ranged GETs plus the EXIF parse (no store, no
- * queue), and a bare listing of the bucket page by page.
+ * queue), and a bare listing of the bucket page by page. The client runs in this process; the S3
+ * server it talks to runs in its own (bench/s3-process.ts), so its CPU is measured there.
  */
 import { EXIFR_OPTIONS } from '../core/exif/exif-reader.js';
 import exifr from 'exifr';
@@ -46,7 +47,7 @@ export interface ReadRun {
   bytes: number;
   withCaptureTime: number;
   failures: number;
-  /** CPU seconds of this process meanwhile (the client, and the s3rver and gateway it talks to). */
+  /** CPU seconds of this process meanwhile: the client only (the S3 server runs in another process). */
   cpuSeconds: number;
 }
 

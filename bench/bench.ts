@@ -1,10 +1,11 @@
 /**
- * `npm run bench`: the scan pipeline's benchmark (issue 5). Fills an embedded S3 bucket with N
- * size-realistic camera JPEGs and measures, in one run, against baselines measured in the same run:
- * (a) a bare client's ranged GETs, (b) a full scan, (c) a rescan of the unchanged bucket against a
- * bare listing, (d) a worker process's peak RSS at N and at scale x N objects, (e) bytes read per
- * object, (f) full scans with one and with two worker processes. Prints the table and writes it as
- * markdown (bench/results.md). A script, not a test: it exits 0 even when a target is missed.
+ * `npm run bench`: the scan pipeline's benchmark (issue 5). Fills a bucket of an S3 server (s3rver
+ * behind the counting gateway, in a child process of its own, as a remote S3 is) with N size-realistic
+ * camera JPEGs and measures, in one run, against baselines measured in the same run: (a) a bare
+ * client's ranged GETs, (b) a full scan, (c) a rescan of the unchanged bucket against a bare listing,
+ * (d) a worker process's peak RSS at N and at scale x N objects, (e) bytes read per object, (f) full
+ * scans with one and with two worker processes. Prints the table and writes it as markdown
+ * (bench/results.md). A script, not a test: it exits 0 even when a target is missed.
  */
 import { writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -166,8 +167,8 @@ async function main(opts: BenchOptions): Promise<void> {
     `head read: 64 KiB (scan.headBytes); listing pages of 1000 keys; shardSize: the default (50000) in (b) and (c), ` +
       `${shardSizeFor(opts.n)} (about N/8) in (d) and (f)`,
     `store: PostgreSQL (${await postgresVersion()}, a fresh schema per store); queue: BullMQ on the local Redis`,
-    `S3: s3rver behind the counting gateway (fixtures/s3-server.ts), both in the benchmark process; ` +
-      `(a)-(c) run the worker in that process too, (d) and (f) in \`anpr-audit worker\` child processes`,
+    `S3: s3rver behind the counting gateway (fixtures/s3-server.ts) in a child process of its own, as a remote S3 server is; ` +
+      `the bare client of (a) and the worker of (b)-(c) run in the benchmark process, (d) and (f) in \`anpr-audit worker\` child processes`,
     `medians of ${opts.runs} interleaved runs for (a)-(c), ${processRuns} run(s) for (d) and (f); ratios are against baselines of this run`,
   ];
   const table = textTable(rows);

@@ -1,6 +1,7 @@
 /**
  * The measurements, one function per phase, each leaving nothing behind (stores dropped, Redis keys
- * removed, worker processes stopped) except what it hands to the next phase on purpose.
+ * removed, worker processes stopped) except what it hands to the next phase on purpose. The S3 server
+ * runs in its own process throughout (world.stack); its CPU is measured around each run.
  */
 import type { BenchOptions } from './options.js';
 import { bareListAndRead, bareListing, bareReads, type ReadRun } from './baseline.js';
@@ -15,6 +16,7 @@ import {
   type GetStalls,
   type ScanRun,
 } from './pipeline.js';
+import type { CountingS3 } from './s3-process.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 import { BUCKET, type BenchWorld } from './world.js';
 
@@ -44,11 +46,21 @@ function nextPrefix(world: BenchWorld, tag: string): string {
   return `${world.runId}-${tag}${prefixCounter}`;
 }
 
+/** A bare client's run, with the S3 process's CPU seconds during it. */
+export type BareRun = ReadRun & { s3CpuSeconds: number };
+
+/** Runs `read` and adds the CPU seconds the S3 process used meanwhile. */
+async function withS3Cpu(s3: CountingS3, read: () => Promise<ReadRun>): Promise<BareRun> {
+  const before = await s3.cpuSeconds();
+  const run = await read();
+  return { ...run, s3CpuSeconds: (await s3.cpuSeconds()) - before };
+}
+
 export interface ThroughputResult {
-  bare: ReadRun[];
+  bare: BareRun[];
   bareStalls: GetStalls[];
   /** The bare client listing the bucket while it reads (informative: a scan must list). */
-  bareListed: ReadRun[];
+  bareListed: BareRun[];
   full: ScanRun[];
   /** The store of the last full scan, kept for the rescans; the caller drops it. */
   store: BenchStore;
@@ -64,18 +76,20 @@ export async function measureThroughput(world: BenchWorld, opts: BenchOptions): 
     concurrency: opts.concurrency,
     headBytes: HEAD_BYTES,
   });
-  const bare: ReadRun[] = [];
+  const bare: BareRun[] = [];
   const bareStalls: GetStalls[] = [];
-  const bareListed: ReadRun[] = [];
+  const bareListed: BareRun[] = [];
   const full: ScanRun[] = [];
   let kept: BenchStore | null = null;
   for (let run = 1; run <= opts.runs; run += 1) {
-    const sampler = sampleGetStalls(world.stack.gateway);
-    const read = await bareReads(world.storage, BUCKET, listing.objects, {
-      concurrency: opts.concurrency,
-      headBytes: HEAD_BYTES,
-    });
-    bareStalls.push(sampler.stop());
+    const sampler = await sampleGetStalls(world.stack);
+    const read = await withS3Cpu(world.stack, () =>
+      bareReads(world.storage, BUCKET, listing.objects, {
+        concurrency: opts.concurrency,
+        headBytes: HEAD_BYTES,
+      }),
+    );
+    bareStalls.push(await sampler.stop());
     if (read.failures > 0 || read.withCaptureTime !== listing.objects.length) {
       throw new Error(
         `bare client: ${read.failures} reads failed, ${read.withCaptureTime} capture times read`,
@@ -83,10 +97,12 @@ export async function measureThroughput(world: BenchWorld, opts: BenchOptions): 
     }
     bare.push(read);
     log(`  (a) run ${run}: ${read.objectsPerSecond.toFixed(1)} objects/s`);
-    const listedRead = await bareListAndRead(world.storage, BUCKET, {
-      concurrency: opts.concurrency,
-      headBytes: HEAD_BYTES,
-    });
+    const listedRead = await withS3Cpu(world.stack, () =>
+      bareListAndRead(world.storage, BUCKET, {
+        concurrency: opts.concurrency,
+        headBytes: HEAD_BYTES,
+      }),
+    );
     if (listedRead.failures > 0)
       throw new Error(`bare client with listing: ${listedRead.failures} reads failed`);
     bareListed.push(listedRead);
@@ -95,7 +111,7 @@ export async function measureThroughput(world: BenchWorld, opts: BenchOptions): 
     const store = await openBenchStore(world.runId);
     const { config } = await world.config(nextPrefix(world, 'b'), { concurrency: opts.concurrency });
     const runtime = await openBenchRuntime(config, store);
-    const scan = await inProcessScan(runtime, world.stack.gateway, {
+    const scan = await inProcessScan(runtime, world.stack, {
       workerConcurrency: opts.workerConcurrency,
     });
     await runtime.dispose();
@@ -130,7 +146,7 @@ export async function measureRescan(
       shardSize,
     });
     const runtime = await openBenchRuntime(config, store);
-    const scan = await inProcessScan(runtime, world.stack.gateway, {
+    const scan = await inProcessScan(runtime, world.stack, {
       workerConcurrency: opts.workerConcurrency,
     });
     await runtime.dispose();
@@ -214,7 +230,7 @@ export async function scanWithProcesses(
         }),
       );
     }
-    const scan = await remoteScan(runtime, world.stack.gateway, {
+    const scan = await remoteScan(runtime, world.stack, {
       timeoutMs: Math.max(600_000, expected * 50),
     });
     checkComplete(scan, expected, `scan with ${count} worker process(es)`);

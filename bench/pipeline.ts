@@ -1,7 +1,8 @@
 /**
  * Scans through the real pipeline: the queue on Redis, the store on PostgreSQL (a fresh schema per
  * store, dropped at the end), with the worker either in this process (runScan) or in separate
- * `anpr-audit worker` processes (startScan + polling the store).
+ * `anpr-audit worker` processes (startScan + the queue's events), against the S3 server in its own
+ * process (bench/s3-process.ts), whose gateway counters and CPU time are read over IPC.
  */
 import type { Config } from '../config/load.js';
 import { createQueueEvents } from '../core/queue/connection.js';
@@ -11,8 +12,8 @@ import { startScan } from '../core/scan/start-scan.js';
 import type { Scan } from '../core/model.js';
 import { runScan } from '../bin/commands/scan.command.js';
 import { openTestStore, TEST_DATABASE_URL, type TestStore } from '../test/helpers/database.js';
-import type { S3Gateway } from '../fixtures/s3-gateway.js';
 import { onCleanup } from './cleanup.js';
+import type { CountingS3 } from './s3-process.js';
 import { removeRedisKeys, SOURCE_ID } from './world.js';
 
 /** A PostgreSQL store in a fresh schema, and the URL a worker process opens it with. */
@@ -55,33 +56,72 @@ export interface GetStalls {
   stalledSeconds: number;
 }
 
+/** A running sampleGetStalls. */
+export interface GetStallSampler {
+  /**
+   * Stops sampling, takes a last sample and tells the stalls; rejects if a sample failed (the S3
+   * process died). Calling it again returns the same answer.
+   */
+  stop(): Promise<GetStalls>;
+}
+
 /**
  * Samples the gateway's GET counter every `windowMs` while something reads, and afterwards tells how
  * long, between the first and the last GET, whole windows passed without a single GET starting. With
  * dozens of reads in flight a window without one means the reader was not reading, not that S3 was slow.
+ * Resolves once the first sample is in; one counts() request at a time, at most one per window.
  */
-export function sampleGetStalls(gateway: S3Gateway, windowMs = 50): { stop(): GetStalls } {
+export async function sampleGetStalls(
+  s3: Pick<CountingS3, 'counts'>,
+  windowMs = 50,
+): Promise<GetStallSampler> {
   const samples: { at: number; gets: number }[] = [];
-  const take = () => samples.push({ at: performance.now(), gets: gateway.counts()['get-object'] });
-  take();
-  const timer = setInterval(take, windowMs);
-  return {
-    stop() {
-      clearInterval(timer);
-      take();
-      const first = samples.findIndex((s) => s.gets > samples[0]!.gets);
-      const last = samples.findIndex((s) => s.gets === samples.at(-1)!.gets);
-      if (first < 0 || last <= first) return { readingSeconds: 0, stalledSeconds: 0 };
-      let stalled = 0;
-      for (let i = first; i < last; i += 1) {
-        if (samples[i + 1]!.gets === samples[i]!.gets) stalled += samples[i + 1]!.at - samples[i]!.at;
-      }
-      return {
-        readingSeconds: (samples[last]!.at - samples[first - 1]!.at) / 1000,
-        stalledSeconds: stalled / 1000,
-      };
-    },
+  const take = async () => {
+    // The time of asking, not of the answer: the S3 process reads its counter as soon as the request
+    // arrives, while the answer can wait for this event loop (busy with an in-process worker).
+    const at = performance.now();
+    const counts = await s3.counts();
+    samples.push({ at, gets: counts['get-object'] });
   };
+  await take();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+  let failure: unknown = null;
+  const loop = (async () => {
+    try {
+      while (!stopped) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, Math.max(0, samples.at(-1)!.at + windowMs - performance.now()));
+        });
+        if (!stopped) await take();
+      }
+    } catch (error) {
+      failure = error;
+    }
+  })();
+  const finish = async (): Promise<GetStalls> => {
+    stopped = true;
+    clearTimeout(timer);
+    wake?.();
+    await loop;
+    if (failure !== null) throw failure;
+    await take();
+    const first = samples.findIndex((s) => s.gets > samples[0]!.gets);
+    const last = samples.findIndex((s) => s.gets === samples.at(-1)!.gets);
+    if (first < 0 || last <= first) return { readingSeconds: 0, stalledSeconds: 0 };
+    let stalled = 0;
+    for (let i = first; i < last; i += 1) {
+      if (samples[i + 1]!.gets === samples[i]!.gets) stalled += samples[i + 1]!.at - samples[i]!.at;
+    }
+    return {
+      readingSeconds: (samples[last]!.at - samples[first - 1]!.at) / 1000,
+      stalledSeconds: stalled / 1000,
+    };
+  };
+  let result: Promise<GetStalls> | null = null;
+  return { stop: () => (result ??= finish()) };
 }
 
 /** What one scan did, from the gateway's counters, the store and the bucket jobs' results. */
@@ -101,8 +141,10 @@ export interface ScanRun {
   listRequests: number;
   errors: string[];
   stalls: GetStalls;
-  /** CPU seconds of this (the benchmark's) process during the scan: s3rver, gateway, and an in-process worker. */
+  /** CPU seconds of this (the benchmark's) process during the scan: an in-process worker, if any. */
   benchCpuSeconds: number;
+  /** CPU seconds of the S3 process (s3rver and the gateway) during the scan. */
+  s3CpuSeconds: number;
   /** performance.now() at the start and at the end of the scan, to place samples taken meanwhile. */
   startedAt: number;
   endedAt: number;
@@ -120,17 +162,30 @@ async function bucketResults(runtime: Runtime, scanId: string): Promise<ScanBuck
   return Object.values(await job.getChildrenValues<ScanBucketResult>());
 }
 
+/** Where the clocks stood when a scan started: this process's CPU, the S3 process's, the time. */
+interface RunStart {
+  cpu: NodeJS.CpuUsage;
+  s3Cpu: number;
+  start: number;
+}
+
+async function startClocks(s3: CountingS3): Promise<RunStart> {
+  const s3Cpu = await s3.cpuSeconds();
+  return { s3Cpu, cpu: process.cpuUsage(), start: performance.now() };
+}
+
 async function describeRun(
   runtime: Runtime,
-  gateway: S3Gateway,
+  s3: CountingS3,
   scan: Scan,
-  timing: { start: number; end: number; cpu: NodeJS.CpuUsage; stalls: GetStalls },
+  timing: RunStart & { end: number; stalls: GetStalls },
 ): Promise<ScanRun> {
   const benchCpuSeconds = cpuSince(timing.cpu);
+  const s3CpuSeconds = (await s3.cpuSeconds()) - timing.s3Cpu;
   const seconds = (timing.end - timing.start) / 1000;
   const results = await bucketResults(runtime, scan.id);
   const sum = (pick: (r: ScanBucketResult) => number) => results.reduce((n, r) => n + pick(r), 0);
-  const counts = gateway.counts();
+  const counts = await s3.counts();
   return {
     scanId: scan.id,
     status: scan.status,
@@ -147,6 +202,7 @@ async function describeRun(
     errors: scan.errors.slice(0, 5),
     stalls: timing.stalls,
     benchCpuSeconds,
+    s3CpuSeconds,
     startedAt: timing.start,
     endedAt: timing.end,
   };
@@ -196,15 +252,15 @@ async function finalizeWatcher(
  */
 export async function inProcessScan(
   runtime: Runtime,
-  gateway: S3Gateway,
+  s3: CountingS3,
   opts: { workerConcurrency: number },
 ): Promise<ScanRun> {
-  gateway.resetCounts();
+  await s3.resetCounts();
   const watcher = await finalizeWatcher(runtime);
+  let sampler: GetStallSampler | undefined;
   try {
-    const sampler = sampleGetStalls(gateway);
-    const cpu = process.cpuUsage();
-    const start = performance.now();
+    sampler = await sampleGetStalls(s3);
+    const clocks = await startClocks(s3);
     const finished = watcher.done();
     const outcome = await runScan(runtime, { sources: [SOURCE_ID], concurrency: opts.workerConcurrency });
     const returned = performance.now();
@@ -213,8 +269,11 @@ export async function inProcessScan(
       finished,
       new Promise<number>((resolve) => setTimeout(() => resolve(returned), 2_000)),
     ]);
-    return await describeRun(runtime, gateway, outcome.scan, { start, end, cpu, stalls: sampler.stop() });
+    const stalls = await sampler.stop();
+    return await describeRun(runtime, s3, outcome.scan, { ...clocks, end, stalls });
   } finally {
+    // After a failure too: the sampler would otherwise go on asking for ever.
+    await sampler?.stop().catch(() => undefined);
     await watcher.close();
   }
 }
@@ -222,15 +281,15 @@ export async function inProcessScan(
 /** Starts a scan for workers elsewhere (other processes) and waits for its finalize job. */
 export async function remoteScan(
   runtime: Runtime,
-  gateway: S3Gateway,
+  s3: CountingS3,
   opts: { timeoutMs: number },
 ): Promise<ScanRun> {
-  gateway.resetCounts();
+  await s3.resetCounts();
   const watcher = await finalizeWatcher(runtime);
+  let sampler: GetStallSampler | undefined;
   try {
-    const sampler = sampleGetStalls(gateway);
-    const cpu = process.cpuUsage();
-    const start = performance.now();
+    sampler = await sampleGetStalls(s3);
+    const clocks = await startClocks(s3);
     const scanId = await startScan(runtime.store, runtime.flows, { sources: [SOURCE_ID], trigger: 'cli' });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -240,10 +299,12 @@ export async function remoteScan(
       );
     });
     const end = await Promise.race([watcher.done(scanId), timeout]).finally(() => clearTimeout(timer));
-    const stalls = sampler.stop();
+    const stalls = await sampler.stop();
     const scan = (await runtime.store.getScan(scanId))!;
-    return await describeRun(runtime, gateway, scan, { start, end, cpu, stalls });
+    return await describeRun(runtime, s3, scan, { ...clocks, end, stalls });
   } finally {
+    // After a failure too: the sampler would otherwise go on asking for ever.
+    await sampler?.stop().catch(() => undefined);
     await watcher.close();
   }
 }

@@ -1,6 +1,13 @@
 /** The table's rows from the measurements, with the issue's targets and PASS/FAIL. */
 import type { BenchOptions } from './options.js';
-import type { ProcessesResult, ProcessScan, RescanResult, ThroughputResult, WorkerStats } from './phases.js';
+import type {
+  BareRun,
+  ProcessesResult,
+  ProcessScan,
+  RescanResult,
+  ThroughputResult,
+  WorkerStats,
+} from './phases.js';
 import type { ScanRun } from './pipeline.js';
 import { formatSpread, KiB, MiB, spread, verdict, type Row } from './report.js';
 
@@ -15,13 +22,13 @@ function rate(runs: ProcessScan[]): string {
   return formatSpread(spread(runs.map((p) => p.scan.objectsPerSecond)), 1, ' obj/s');
 }
 
-/** CPU milliseconds per object of the worker process(es) and of the S3 side (this process). */
+/** CPU milliseconds per object of the worker process(es) and of the S3 process (first run). */
 function cpuPerObject(runs: ProcessScan[]): string {
   const first = runs[0];
   if (!first) return '';
   const n = first.scan.evaluated;
   const workers = first.processes.map((p) => ((p.cpuSeconds / n) * 1000).toFixed(2)).join(' + ');
-  return `CPU ms/object: worker ${workers}, s3rver side ${((first.scan.benchCpuSeconds / n) * 1000).toFixed(2)}`;
+  return `CPU ms/object: worker ${workers}, S3 server ${((first.scan.s3CpuSeconds / n) * 1000).toFixed(2)}`;
 }
 
 function processRows(processes: ProcessesResult): Row[] {
@@ -66,18 +73,23 @@ function throughputRows(opts: BenchOptions, throughput: ThroughputResult): Row[]
     spread(
       list.map((x) => (x.readingSeconds > 0 ? (x.stalledSeconds / x.readingSeconds) * 100 : 0)),
     ).median.toFixed(0);
-  const msPerObject = (cpu: number[], objects: number) => ((spread(cpu).median / objects) * 1000).toFixed(2);
   const objects = throughput.full[0]?.evaluated ?? 0;
+  const ms = (seconds: number[]) => ((spread(seconds).median / objects) * 1000).toFixed(2);
+  /** Median CPU per object of this process (the client, or the in-process worker) and of the S3 process. */
+  const cpu = (side: 'client' | 'worker', own: number[], s3: number[]) =>
+    `CPU ms/object: ${side} ${ms(own)}, S3 server ${ms(s3)}`;
+  const bareCpu = (runs: BareRun[]) =>
+    cpu(
+      'client',
+      runs.map((r) => r.cpuSeconds),
+      runs.map((r) => r.s3CpuSeconds),
+    );
+  const full = throughput.full;
   return [
     {
       id: '(a)',
       what: `bare client: ranged GET of 64 KiB + exifr.parse, ${opts.concurrency} in flight, no listing`,
-      measured:
-        `${formatSpread(spread(bareRates), 1, ' obj/s')}; ` +
-        `CPU ${msPerObject(
-          throughput.bare.map((r) => r.cpuSeconds),
-          objects,
-        )} ms/object (client + s3rver + gateway, one thread)`,
+      measured: `${formatSpread(spread(bareRates), 1, ' obj/s')}; ${bareCpu(throughput.bare)}`,
       target: 'baseline (this machine)',
       verdict: 'n/a',
     },
@@ -85,11 +97,8 @@ function throughputRows(opts: BenchOptions, throughput: ThroughputResult): Row[]
       id: "(a')",
       what: 'the same bare client listing the bucket while it reads (a scan must list)',
       measured:
-        `${formatSpread(spread(listedRates), 1, ' obj/s')}; ` +
-        `CPU ${msPerObject(
-          throughput.bareListed.map((r) => r.cpuSeconds),
-          objects,
-        )} ms/object; (b) reaches ${formatSpread(listedRatio, 2)} of it`,
+        `${formatSpread(spread(listedRates), 1, ' obj/s')}; ${bareCpu(throughput.bareListed)}; ` +
+        `(b) reaches ${formatSpread(listedRatio, 2)} of it`,
       target: '-',
       verdict: 'n/a',
     },
@@ -98,10 +107,11 @@ function throughputRows(opts: BenchOptions, throughput: ThroughputResult): Row[]
       what: 'full scan: runScan (in-process worker), queue, PostgreSQL store',
       measured:
         `${formatSpread(spread(fullRates), 1, ' obj/s')}; ratio to (a) ${formatSpread(fullRatio, 2)}; ` +
-        `CPU ${msPerObject(
-          throughput.full.map((r) => r.benchCpuSeconds),
-          objects,
-        )} ms/object in the same thread; ` +
+        `${cpu(
+          'worker',
+          full.map((r) => r.benchCpuSeconds),
+          full.map((r) => r.s3CpuSeconds),
+        )}; ` +
         `no GET started in ${stallShare(throughput.full.map((r) => r.stalls))} % of the reading time ` +
         `(bare client ${stallShare(throughput.bareStalls)} %)`,
       target: '>= 0.9 x (a)',

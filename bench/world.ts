@@ -1,6 +1,7 @@
 /**
- * The benchmark's world: an embedded S3 (s3rver behind the counting gateway) in a temp dir, one edge
- * bucket filled with camera JPEGs, the config that points the auditor at it, and Redis hygiene.
+ * The benchmark's world: an S3 server (s3rver behind the counting gateway) in a child process of its
+ * own (bench/s3-process.ts) storing into a temp dir, one edge bucket filled with camera JPEGs, the
+ * config that points the auditor at it, and Redis hygiene.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, statfs, writeFile } from 'node:fs/promises';
@@ -9,9 +10,9 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { parseConfig, type Config } from '../config/load.js';
 import { SourceStorage } from '../core/storage/s3-storage.js';
-import { startS3Stack, type S3Stack } from '../fixtures/s3-server.js';
 import { onCleanup, trackDirectory } from './cleanup.js';
 import { makeObject, type BaseImage } from './images.js';
+import { startS3Process, type S3Process } from './s3-process.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const SOURCE_ID = 'edge-randwyck';
@@ -21,7 +22,8 @@ const ENV_SECRET = 'BENCH_EDGE_SECRET_KEY';
 
 export interface BenchWorld {
   directory: string;
-  stack: S3Stack;
+  /** The S3 child process: endpoint, credentials, the gateway's counters and the server's CPU time. */
+  stack: S3Process;
   /** A client through the gateway, as the auditor reaches the source. */
   storage: SourceStorage;
   /** Environment with the source's credentials, for parseConfig and worker processes. */
@@ -50,12 +52,14 @@ export async function freeBytes(path: string): Promise<number> {
   return stats.bavail * stats.bsize;
 }
 
-/** Starts s3rver + gateway in a new temp dir and creates the bucket. Cleaned up on exit. */
+/**
+ * Starts the S3 process (s3rver + gateway) on a new temp dir and creates the bucket. Cleaned up on
+ * exit (startS3Process registers the process's own clean-up).
+ */
 export async function startWorld(): Promise<BenchWorld> {
   const directory = await mkdtemp(join(tmpdir(), 'anpr-bench-'));
   trackDirectory(directory);
-  const stack = await startS3Stack({ directory: join(directory, 's3') });
-  onCleanup('s3 stack', () => stack.close());
+  const stack = await startS3Process({ directory: join(directory, 's3') });
   const credentials = { accessKey: stack.accessKey, secretKey: stack.secretKey };
   // Uploads go straight to s3rver, so the gateway counts only what the auditor does.
   const upstream = new SourceStorage({

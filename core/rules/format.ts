@@ -1,8 +1,8 @@
 /**
  * How rules write times, durations and limits in their reasons, so every finding reads the same way.
- * Pure: luxon only formats here.
+ * Pure.
  */
-import { DateTime } from 'luxon';
+import { formatWallClock } from '../time/local-time.js';
 
 const MS_PER_MINUTE = 60_000;
 const MS_PER_HOUR = 3_600_000;
@@ -12,9 +12,7 @@ const MS_PER_HOUR = 3_600_000;
  * `2026-11-20 08:30:00 +01:00 (Europe/Amsterdam)`. Milliseconds appear only when there are any.
  */
 export function formatTime(instant: Date, zone: string): string {
-  const time = DateTime.fromJSDate(instant, { zone });
-  const pattern = time.millisecond === 0 ? 'yyyy-MM-dd HH:mm:ss ZZ' : 'yyyy-MM-dd HH:mm:ss.SSS ZZ';
-  return `${time.toFormat(pattern)} (${zone})`;
+  return `${formatWallClock(instant, zone, instant.getUTCMilliseconds() !== 0)} (${zone})`;
 }
 
 /** A number with at most two decimals and no trailing zeros (`72.5`, `48`, `0.01`). */

@@ -2,7 +2,7 @@
  * Turning wall-clock times without an offset into instants, with real DST rules (luxon).
  * Shared by EXIF capture times and the register, so both resolve ambiguity the same way.
  */
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 
 /** A wall-clock time, as a camera or a register writes it (month 1-12). */
 export interface WallClock {
@@ -45,9 +45,61 @@ function resolveUncached(
   return { instant: local.toJSDate(), resolution: 'exact' };
 }
 
-/** Per zone and wall-clock minute: (wall clock read as UTC) minus the instant, and how it resolved. */
-const minuteCache = new Map<string, { shiftMs: number; resolution: LocalResolution }>();
+/** A cached shift: (wall clock read as UTC) minus the instant, and how it resolved. */
+interface Shift {
+  shiftMs: number;
+  resolution: LocalResolution;
+}
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
 const CACHE_LIMIT = 50_000;
+
+/**
+ * Per zone and wall-clock hour: the shift when the whole hour has one (the usual case), or null when
+ * a transition falls inside it (then minutes are resolved one by one).
+ */
+const hourCache = new Map<string, Shift | null>();
+/** Per zone and wall-clock minute, for hours with a transition. */
+const minuteCache = new Map<string, Shift>();
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+function minuteShift(parts: WallClock, zone: string, wallMinute: number): Shift | null {
+  const key = `${zone}|${wallMinute}`;
+  const cached = minuteCache.get(key);
+  if (cached) return cached;
+  const resolved = resolveUncached({ ...parts, second: 0, millisecond: 0 }, zone);
+  if (!resolved) return null;
+  return remember(minuteCache, key, {
+    shiftMs: wallMinute - resolved.instant.getTime(),
+    resolution: resolved.resolution,
+  });
+}
+
+/**
+ * The shift of a whole wall-clock hour: its first and last minute resolved alike means no transition
+ * lies between them (tz rules never change twice within an hour and back).
+ */
+function hourShift(parts: WallClock, zone: string, wallHour: number): Shift | null {
+  const key = `${zone}|${wallHour}`;
+  if (hourCache.has(key)) return hourCache.get(key)!;
+  const first = minuteShift({ ...parts, minute: 0 }, zone, wallHour);
+  const last = minuteShift({ ...parts, minute: 59 }, zone, wallHour + 59 * MINUTE_MS);
+  const whole =
+    first !== null &&
+    last !== null &&
+    first.resolution === 'exact' &&
+    last.resolution === 'exact' &&
+    first.shiftMs === last.shiftMs
+      ? first
+      : null;
+  return remember(hourCache, key, whole);
+}
 
 /**
  * Resolves a wall-clock time in an IANA zone to an instant.
@@ -56,8 +108,9 @@ const CACHE_LIMIT = 50_000;
  *   the winter offset (luxon moves it to 03:30 +02:00, the same instant); reported `spring-gap`.
  * - Autumn repeat (02:30 happens twice): the EARLIER instant (+02:00). For a retention audit that
  *   is the cautious reading: the image is at most one hour younger than we say.
- * Zone rules change on whole minutes, so the shift is computed once per zone and wall-clock minute
- * (luxon's zone maths was the largest single cost of a scan) and applied to the seconds.
+ * luxon's zone maths was the largest single cost of a scan, so the shift is computed once per zone
+ * and wall-clock hour (per minute in an hour with a transition: zone rules change on whole minutes)
+ * and applied to the minutes and seconds.
  * @returns null when the fields do not form a valid time.
  */
 export function resolveLocalTime(
@@ -76,20 +129,54 @@ export function resolveLocalTime(
   ) {
     return null;
   }
-  const key = `${zone}|${wallMinute}`;
-  let entry = minuteCache.get(key);
-  if (!entry) {
-    const resolved = resolveUncached({ ...parts, second: 0, millisecond: 0 }, zone);
-    if (!resolved) return null;
-    entry = { shiftMs: wallMinute - resolved.instant.getTime(), resolution: resolved.resolution };
-    if (minuteCache.size >= CACHE_LIMIT) minuteCache.clear();
-    minuteCache.set(key, entry);
-  }
+  const wallHour = wallMinute - parts.minute * MINUTE_MS;
+  const shift = hourShift(parts, zone, wallHour) ?? minuteShift(parts, zone, wallMinute);
+  if (!shift) return null;
   const wall = wallMinute + parts.second * 1000 + (parts.millisecond ?? 0);
-  return { instant: new Date(wall - entry.shiftMs), resolution: entry.resolution };
+  return { instant: new Date(wall - shift.shiftMs), resolution: shift.resolution };
 }
 
-/** Formats an instant in a zone for reasons an officer reads: `2026-11-20 08:30:00 +01:00`. */
-export function formatInZone(instant: Date, zone: string): string {
-  return DateTime.fromJSDate(instant, { zone }).toFormat('yyyy-MM-dd HH:mm:ss ZZ');
+/** Per zone and UTC hour: the zone's offset in minutes when it holds for the whole hour, else null. */
+const offsetCache = new Map<string, number | null>();
+
+/**
+ * The zone's offset from UTC at an instant, in minutes (luxon's rules), cached per UTC hour when the
+ * offset is the same at both ends of the hour: formatting a time for a reason must not cost luxon's
+ * Intl round trip for every finding.
+ */
+export function zoneOffsetMinutes(instant: Date, zone: string): number {
+  const ms = instant.getTime();
+  const hour = Math.floor(ms / HOUR_MS) * HOUR_MS;
+  const key = `${zone}|${hour}`;
+  let offset = offsetCache.get(key);
+  if (offset === undefined) {
+    const ianaZone = IANAZone.create(zone);
+    const first = ianaZone.offset(hour);
+    offset = remember(offsetCache, key, first === ianaZone.offset(hour + HOUR_MS - 1) ? first : null);
+  }
+  return offset ?? IANAZone.create(zone).offset(ms);
+}
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/**
+ * An instant as the zone's wall clock: `2026-11-20 08:30:00 +01:00`, with `.SSS` after the seconds
+ * when `withMillis`. Offsets of whole minutes are written by hand from the cached offset; the odd
+ * historical offset with seconds (local mean time) goes through luxon.
+ */
+export function formatWallClock(instant: Date, zone: string, withMillis = false): string {
+  const offset = zoneOffsetMinutes(instant, zone);
+  const pattern = withMillis ? 'yyyy-MM-dd HH:mm:ss.SSS ZZ' : 'yyyy-MM-dd HH:mm:ss ZZ';
+  if (!Number.isInteger(offset) || !IANAZone.isValidZone(zone)) {
+    return DateTime.fromJSDate(instant, { zone }).toFormat(pattern);
+  }
+  const wall = new Date(instant.getTime() + offset * MINUTE_MS);
+  const year = wall.getUTCFullYear();
+  if (year < 1 || year > 9999) return DateTime.fromJSDate(instant, { zone }).toFormat(pattern);
+  const date = `${pad(year, 4)}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}`;
+  const time = `${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}:${pad(wall.getUTCSeconds())}`;
+  const millis = withMillis ? `.${pad(wall.getUTCMilliseconds(), 3)}` : '';
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return `${date} ${time}${millis} ${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }

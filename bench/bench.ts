@@ -116,7 +116,7 @@ async function main(opts: BenchOptions): Promise<void> {
   notes.push(scalePlan.note);
   log(scalePlan.note);
 
-  const world: BenchWorld = await startWorld();
+  const world: BenchWorld = await startWorld({ cpuProfDir: opts.cpuProfDir });
   onCleanup('redis keys of the run', async () => {
     await removeRedisKeys(world.runId);
   });
@@ -198,7 +198,12 @@ function rowsNotes(opts: BenchOptions, processes: ProcessesResult): string[] {
       '"by fifth" is the highest RSS sampled (every 100 ms) in each fifth of the scan: memory that grows with ' +
       'the objects climbs from fifth to fifth, garbage waiting for a collection saws',
   );
-  if (opts.cpuProfDir) notes.push(`CPU profiles of the worker processes written to ${opts.cpuProfDir}`);
+  if (opts.cpuProfDir) {
+    notes.push(
+      `CPU profiles written to ${opts.cpuProfDir}: the worker processes, the S3 process, and this process ` +
+        `during each (a) and (b) run (bench-a-runK, bench-b-runK); summarise with tsx bench/cpu-profile.ts`,
+    );
+  }
   return notes;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Where the CPU time goes: summarises V8 .cpuprofile files (from `node --cpu-prof`, or the
- * benchmark's `--cpu-prof DIR` for worker processes) by self time per package or project folder and
+ * benchmark's `--cpu-prof DIR`) by self time per package or project folder and
  * per function. Usage: `tsx bench/cpu-profile.ts FILE.cpuprofile... [--top N]`.
  */
 import { readFileSync } from 'node:fs';

@@ -17,6 +17,7 @@ import {
   type ScanRun,
 } from './pipeline.js';
 import type { CountingS3 } from './s3-process.js';
+import { profiled } from './inspector-profile.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 import { BUCKET, type BenchWorld } from './world.js';
 
@@ -83,11 +84,13 @@ export async function measureThroughput(world: BenchWorld, opts: BenchOptions): 
   let kept: BenchStore | null = null;
   for (let run = 1; run <= opts.runs; run += 1) {
     const sampler = await sampleGetStalls(world.stack);
-    const read = await withS3Cpu(world.stack, () =>
-      bareReads(world.storage, BUCKET, listing.objects, {
-        concurrency: opts.concurrency,
-        headBytes: HEAD_BYTES,
-      }),
+    const read = await profiled(opts.cpuProfDir, `bench-a-run${run}`, () =>
+      withS3Cpu(world.stack, () =>
+        bareReads(world.storage, BUCKET, listing.objects, {
+          concurrency: opts.concurrency,
+          headBytes: HEAD_BYTES,
+        }),
+      ),
     );
     bareStalls.push(await sampler.stop());
     if (read.failures > 0 || read.withCaptureTime !== listing.objects.length) {
@@ -111,9 +114,9 @@ export async function measureThroughput(world: BenchWorld, opts: BenchOptions): 
     const store = await openBenchStore(world.runId);
     const { config } = await world.config(nextPrefix(world, 'b'), { concurrency: opts.concurrency });
     const runtime = await openBenchRuntime(config, store);
-    const scan = await inProcessScan(runtime, world.stack, {
-      workerConcurrency: opts.workerConcurrency,
-    });
+    const scan = await profiled(opts.cpuProfDir, `bench-b-run${run}`, () =>
+      inProcessScan(runtime, world.stack, { workerConcurrency: opts.workerConcurrency }),
+    );
     await runtime.dispose();
     checkComplete(scan, world.count, '(b) full scan');
     full.push(scan);

@@ -75,9 +75,14 @@ function isMessage(value: unknown): value is S3ProcessMessage {
  * The child is closed by the benchmark's clean-up if nobody closes it before, and exits by itself when
  * this process goes away (its IPC channel closes), so an aborted benchmark leaves no server behind.
  */
-export async function startS3Process(options: { directory: string }): Promise<S3Process> {
+export async function startS3Process(options: {
+  directory: string;
+  /** Write a V8 CPU profile of the S3 process into this directory when it exits. */
+  cpuProfDir?: string | null;
+}): Promise<S3Process> {
+  const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
   const child: ChildProcess = fork(ENTRY, [options.directory], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...profile],
     // stdout is not inherited: the benchmark's table goes to stdout.
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

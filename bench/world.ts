@@ -56,10 +56,10 @@ export async function freeBytes(path: string): Promise<number> {
  * Starts the S3 process (s3rver + gateway) on a new temp dir and creates the bucket. Cleaned up on
  * exit (startS3Process registers the process's own clean-up).
  */
-export async function startWorld(): Promise<BenchWorld> {
+export async function startWorld(opts: { cpuProfDir?: string | null } = {}): Promise<BenchWorld> {
   const directory = await mkdtemp(join(tmpdir(), 'anpr-bench-'));
   trackDirectory(directory);
-  const stack = await startS3Process({ directory: join(directory, 's3') });
+  const stack = await startS3Process({ directory: join(directory, 's3'), cpuProfDir: opts.cpuProfDir });
   const credentials = { accessKey: stack.accessKey, secretKey: stack.secretKey };
   // Uploads go straight to s3rver, so the gateway counts only what the auditor does.
   const upstream = new SourceStorage({

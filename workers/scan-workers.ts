@@ -7,6 +7,7 @@ import { createRedis, createScanWorker } from '../core/queue/connection.js';
 import type { FinalizeScanData } from '../core/queue/jobs.js';
 import type { Logger } from '../core/log.js';
 import type { Runtime } from '../core/runtime.js';
+import { sharedRateGate } from '../core/queue/shared-rate.js';
 import { ScanDeps } from '../core/scan/scan-deps.js';
 import { createScanProcessor } from './scan.processor.js';
 
@@ -35,7 +36,14 @@ export async function startScanWorkers(
   runtime: Runtime,
   opts: { concurrency?: number; logger?: Logger } = {},
 ): Promise<ScanWorkers> {
-  const deps = new ScanDeps(runtime.config, runtime.store);
+  // One rate budget per source for every process on this Redis prefix, not one per process.
+  const deps = new ScanDeps(runtime.config, runtime.store, (source) =>
+    sharedRateGate(runtime.redis, {
+      prefix: runtime.queueSettings.prefix,
+      sourceId: source.id,
+      requestsPerSecond: source.requestsPerSecond,
+    }),
+  );
   const processor = createScanProcessor(deps, runtime.queue, runtime.flows);
   const connection = createRedis(runtime.queueSettings.url);
   const worker = createScanWorker(runtime.queueSettings, connection, processor, {

@@ -1,12 +1,13 @@
 /**
  * What scanning needs from the outside, built once per process: config, store, one storage client
- * and one concurrency limit per source (shared by every job of that source in this process).
+ * and one concurrency limit per source (shared by every job of that source in this process), and
+ * its request-rate gate (shared by every process, see core/queue/shared-rate.ts).
  */
 import pLimit, { type LimitFunction } from 'p-limit';
-import pThrottle from 'p-throttle';
 import type { Config, SourceConfig } from '../../config/load.js';
 import { sourceRef } from '../../config/load.js';
 import type { Contract, RuleContext } from '../model.js';
+import type { RateGate } from '../queue/shared-rate.js';
 import type { Store } from '../store/store.js';
 import { SourceStorage } from '../storage/s3-storage.js';
 import { RegisterMatchers, type RegisterMatcher } from './register-matcher.js';
@@ -15,27 +16,25 @@ import { RegisterMatchers, type RegisterMatcher } from './register-matcher.js';
 export interface SourceHandle {
   config: SourceConfig;
   storage: SourceStorage;
-  /** Bounds parallel reads against this source (`concurrency`). */
+  /** Bounds parallel reads against this source in this process (`concurrency`). */
   limit: LimitFunction;
   /** Paces requests against this source (`requestsPerSecond`), when set. */
-  rate: (() => Promise<void>) | null;
+  rate: RateGate | null;
 }
 
-/** p-throttle takes whole requests per interval: 0.5/s becomes 1 per 2 s. */
-function throttleFor(requestsPerSecond: number): { limit: number; interval: number } {
-  return requestsPerSecond >= 1
-    ? { limit: Math.floor(requestsPerSecond), interval: 1000 }
-    : { limit: 1, interval: Math.round(1000 / requestsPerSecond) };
-}
+/** Makes the rate gate of a source that sets `requestsPerSecond`. */
+export type RateGateFactory = (source: SourceConfig & { requestsPerSecond: number }) => RateGate;
 
 /** Everything a scan processor needs; one per process. */
 export class ScanDeps {
   private readonly handles = new Map<string, SourceHandle>();
   private readonly registers: RegisterMatchers;
 
+  /** @param rateGate makes each rate-limited source's gate (shared through Redis by the workers). */
   constructor(
     readonly config: Config,
     readonly store: Store,
+    private readonly rateGate: RateGateFactory,
   ) {
     this.registers = new RegisterMatchers(config.contract.timezone, config.plateHashKey);
   }
@@ -67,7 +66,7 @@ export class ScanDeps {
       rate:
         config.requestsPerSecond === undefined
           ? null
-          : pThrottle(throttleFor(config.requestsPerSecond))(async () => undefined),
+          : this.rateGate({ ...config, requestsPerSecond: config.requestsPerSecond }),
     };
     this.handles.set(id, handle);
     return handle;

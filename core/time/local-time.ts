@@ -167,7 +167,8 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 export function formatWallClock(instant: Date, zone: string, withMillis = false): string {
   const offset = zoneOffsetMinutes(instant, zone);
   const pattern = withMillis ? 'yyyy-MM-dd HH:mm:ss.SSS ZZ' : 'yyyy-MM-dd HH:mm:ss ZZ';
-  if (!Number.isInteger(offset) || !IANAZone.isValidZone(zone)) {
+  // An unknown zone has a NaN offset and goes to luxon too, which writes it as invalid.
+  if (!Number.isInteger(offset)) {
     return DateTime.fromJSDate(instant, { zone }).toFormat(pattern);
   }
   const wall = new Date(instant.getTime() + offset * MINUTE_MS);

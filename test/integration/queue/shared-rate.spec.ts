@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { rateWindow, sharedRateGate } from '../../../core/queue/shared-rate.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+describe('a source’s request rate shared through Redis', () => {
+  const prefix = `test-rate-${randomUUID().slice(0, 8)}`;
+  let first: Redis;
+  let second: Redis;
+
+  before(async () => {
+    // Two connections, as two worker processes would have.
+    first = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    second = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    await Promise.all([first.ping(), second.ping()]);
+  });
+  after(async () => {
+    const keys = await first.keys(`${prefix}:*`);
+    if (keys.length > 0) await first.del(...keys);
+    first.disconnect();
+    second.disconnect();
+  });
+
+  it('never allows more than requestsPerSecond in a window, rounding down', () => {
+    expect(rateWindow(10)).to.deep.equal({ points: 10, seconds: 1 });
+    expect(rateWindow(2.5)).to.deep.equal({ points: 2, seconds: 1 });
+    expect(rateWindow(0.5)).to.deep.equal({ points: 1, seconds: 2 });
+    expect(rateWindow(0.3)).to.deep.equal({ points: 1, seconds: 4 });
+    expect(() => rateWindow(0)).to.throw(RangeError);
+  });
+
+  it('gives two processes one budget: 30 requests at 10/s take three windows, not two', async () => {
+    const opts = { prefix, sourceId: 'edge-a', requestsPerSecond: 10 };
+    const gates = [sharedRateGate(first, opts), sharedRateGate(second, opts)];
+    const passed: number[] = [];
+    const start = Date.now();
+    await Promise.all(
+      gates.flatMap((gate) =>
+        Array.from({ length: 15 }, async () => {
+          await gate();
+          passed.push(Date.now() - start);
+        }),
+      ),
+    );
+    expect(passed).to.have.length(30);
+    // Ten pass in the first window, ten after one second and ten after two. Each process with a
+    // budget of its own would let all 30 through within about one second.
+    passed.sort((a, b) => a - b);
+    expect(passed[9]!).to.be.below(1000);
+    expect(passed[10]!).to.be.at.least(900);
+    expect(passed[29]!).to.be.at.least(1900);
+  });
+
+  it('keeps each source’s budget apart', async () => {
+    const a = sharedRateGate(first, { prefix, sourceId: 'edge-b', requestsPerSecond: 5 });
+    const b = sharedRateGate(second, { prefix, sourceId: 'edge-c', requestsPerSecond: 5 });
+    await Promise.all([...Array.from({ length: 5 }, () => a()), ...Array.from({ length: 5 }, () => b())]);
+    // Each source counted its own five requests, in a key of its own.
+    expect(await first.get(`${prefix}:rate:edge-b`)).to.equal('5');
+    expect(await first.get(`${prefix}:rate:edge-c`)).to.equal('5');
+  });
+});

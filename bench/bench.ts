@@ -201,7 +201,8 @@ function rowsNotes(opts: BenchOptions, processes: ProcessesResult): string[] {
   if (opts.cpuProfDir) {
     notes.push(
       `CPU profiles written to ${opts.cpuProfDir}: the worker processes, the S3 process, and this process ` +
-        `during each (a) and (b) run (bench-a-runK, bench-b-runK); summarise with tsx bench/cpu-profile.ts`,
+        `during each (a), (a') and (b) run (bench-a-runK, bench-a-listing-runK, bench-b-runK); summarise with ` +
+        `tsx bench/cpu-profile.ts. The profiler slows the scan more than the bare client, so (b) gets no verdict`,
     );
   }
   return notes;

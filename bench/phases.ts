@@ -84,15 +84,19 @@ export async function measureThroughput(world: BenchWorld, opts: BenchOptions): 
   let kept: BenchStore | null = null;
   for (let run = 1; run <= opts.runs; run += 1) {
     const sampler = await sampleGetStalls(world.stack);
-    const read = await profiled(opts.cpuProfDir, `bench-a-run${run}`, () =>
-      withS3Cpu(world.stack, () =>
-        bareReads(world.storage, BUCKET, listing.objects, {
-          concurrency: opts.concurrency,
-          headBytes: HEAD_BYTES,
-        }),
-      ),
-    );
-    bareStalls.push(await sampler.stop());
+    let read: BareRun;
+    try {
+      read = await profiled(opts.cpuProfDir, `bench-a-run${run}`, () =>
+        withS3Cpu(world.stack, () =>
+          bareReads(world.storage, BUCKET, listing.objects, {
+            concurrency: opts.concurrency,
+            headBytes: HEAD_BYTES,
+          }),
+        ),
+      );
+    } finally {
+      bareStalls.push(await sampler.stop());
+    }
     if (read.failures > 0 || read.withCaptureTime !== listing.objects.length) {
       throw new Error(
         `bare client: ${read.failures} reads failed, ${read.withCaptureTime} capture times read`,
@@ -100,11 +104,13 @@ export async function measureThroughput(world: BenchWorld, opts: BenchOptions): 
     }
     bare.push(read);
     log(`  (a) run ${run}: ${read.objectsPerSecond.toFixed(1)} objects/s`);
-    const listedRead = await withS3Cpu(world.stack, () =>
-      bareListAndRead(world.storage, BUCKET, {
-        concurrency: opts.concurrency,
-        headBytes: HEAD_BYTES,
-      }),
+    const listedRead = await profiled(opts.cpuProfDir, `bench-a-listing-run${run}`, () =>
+      withS3Cpu(world.stack, () =>
+        bareListAndRead(world.storage, BUCKET, {
+          concurrency: opts.concurrency,
+          headBytes: HEAD_BYTES,
+        }),
+      ),
     );
     if (listedRead.failures > 0)
       throw new Error(`bare client with listing: ${listedRead.failures} reads failed`);

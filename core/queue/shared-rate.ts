@@ -38,6 +38,9 @@ export function sharedRateGate(
     keyPrefix: `${opts.prefix}:rate`,
     points,
     duration: seconds,
+    // Without this a command waits in ioredis's offline queue until Redis is back (the workers'
+    // connections retry for ever), and every read of the source with it.
+    rejectIfRedisNotReady: true,
     insuranceLimiter: new RateLimiterMemory({ points, duration: seconds }),
   });
   return async () => {

@@ -1,7 +1,8 @@
 /**
  * Scans one key range of one bucket: streams ListObjectsV2 page by page, reads the head of each new
  * or changed object (unchanged ones come from the store), judges every object with the rules, and
- * upserts the findings. Memory holds one page at a time, whatever the bucket's size.
+ * upserts the findings. Memory holds at most three pages (two being read, one being written),
+ * whatever the bucket's size.
  */
 import type { BucketCheckpoint, BucketCounts, KeyRange, ScanBucketResult } from '../queue/jobs.js';
 import type { RegisterMatch } from '../model.js';
@@ -143,10 +144,11 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
   // results are written meanwhile. At most two pages are being read and one written.
   let listing: Promise<ListPage> | null = listFrom(null, startAfter);
   let previous: PageInFlight | null = null;
+  let cancelled = false;
   try {
     while (listing) {
       if (request.shouldStop && (await request.shouldStop())) {
-        errors.push('scan cancelled before the bucket was finished');
+        cancelled = true;
         break;
       }
       const page: ListPage = await listing;
@@ -173,9 +175,13 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     if (previous) await settle(previous);
     await storing;
   } finally {
-    // On a failure, reads of a later page still queued in the limiter are dropped, not made.
+    // On a failure, reads of a later page still queued in the limiter are dropped, not made, and the
+    // job ends only once the write in flight has, so no write lands after a retry has started.
     tools.stopped = true;
+    await storing.catch(() => undefined);
   }
+  // After the page in flight settled, so its checkpoint does not carry the cancellation.
+  if (cancelled) errors.push('scan cancelled before the bucket was finished');
   const complete = errors.length === 0 && counts.evaluated === counts.listed;
   await progress(deps, request, counts, complete ? 'completed' : 'incomplete');
   return {

@@ -119,8 +119,10 @@ export function resolveLocalTime(
 ): { instant: Date; resolution: LocalResolution } | null {
   const wallMinute = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute);
   const check = new Date(wallMinute);
-  // Date.UTC rolls 30 February over into March: such a time does not exist in any zone.
+  // Date.UTC rolls 30 February over into March: such a time does not exist in any zone. It also
+  // reads years 0-99 as 1900-1999, which would share cache entries with those: no camera writes them.
   if (
+    parts.year < 100 ||
     check.getUTCMonth() !== parts.month - 1 ||
     check.getUTCDate() !== parts.day ||
     parts.hour > 23 ||

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import type { Finding } from '../../../core/model.js';
 import { startScan } from '../../../core/scan/start-scan.js';
 import { scanJobOptions } from '../../../core/queue/connection.js';
+import { jobIds, type ScanBucketData } from '../../../core/queue/jobs.js';
 import { runScan } from '../../../bin/commands/scan.command.js';
 import { openTestStore, TEST_DATABASE_URL, type TestStore } from '../../helpers/database.js';
 import { BULK_BUCKET, BULK_ENV, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
@@ -214,6 +215,38 @@ describe('scans that lose a worker or meet a failing server', function () {
       expect(outcome.scan.status, outcome.scan.errors.join('\n')).to.equal('completed');
       expect(fingerprint(outcome.findings)).to.deep.equal(reference);
     } finally {
+      await runtime.dispose();
+    }
+  });
+
+  it('stores and checkpoints only whole pages, in key order, when one object keeps failing', async () => {
+    const keys = Array.from(
+      { length: OBJECTS },
+      (_, i) => `2026/11/${String(i % 7).padStart(2, '0')}/cam-${String(i).padStart(5, '0')}.jpg`,
+    ).sort();
+    // On the fifth page of 20 keys; the sixth page is listed and its reads queued meanwhile.
+    const failing = keys[95]!;
+    const { config } = await world.config({
+      top:
+        'queue: { backoffMs: 20, attempts: 1 }\n' +
+        'scan: { listPageSize: 20, requestRetries: 1, retryMinMs: 10, retryMaxMs: 20 }',
+    });
+    const runtime = await openTestRuntime(config, db.store);
+    try {
+      world.stack.gateway.setFaults({ failRate: 0, failStatus: 500, failKeys: [failing] });
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+      expect(outcome.scan.status).to.equal('incomplete');
+      // Four whole pages were stored, nothing of the failing page or of the one read behind it.
+      const stored = await db.store.listObjectStates('edge-bulk', BULK_BUCKET, null, 1000);
+      expect(stored.map((s) => s.key)).to.deep.equal(keys.slice(0, 80));
+      expect(outcome.findings.every((f) => f.key! <= keys[79]!)).to.equal(true);
+      expect(outcome.findings.length).to.be.greaterThan(0);
+      const job = await runtime.queue.getJob(jobIds.bucket(outcome.scan.id, 'edge-bulk', BULK_BUCKET, 0));
+      const checkpoint = (job!.data as ScanBucketData).checkpoint!;
+      expect(checkpoint.lastKey).to.equal(keys[79]);
+      expect([checkpoint.listed, checkpoint.evaluated]).to.deep.equal([80, 80]);
+    } finally {
+      world.stack.gateway.setFaults({ failRate: 0 });
       await runtime.dispose();
     }
   });

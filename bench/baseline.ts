@@ -41,6 +41,26 @@ export async function bareListing(
   return { seconds: (performance.now() - start) / 1000, objects, pages };
 }
 
+/**
+ * The bare clients' work per object, as the scan does it: a ranged GET of the head and the EXIF
+ * parse. A failed read is counted, never thrown.
+ */
+function headReader(storage: SourceStorage, bucket: string, headBytes: number) {
+  const totals = { bytes: 0, withCaptureTime: 0, failures: 0 };
+  return {
+    totals,
+    async read(object: ListedObject): Promise<void> {
+      try {
+        const head = await storage.readRange(bucket, object.key, 0, Math.min(object.size, headBytes));
+        totals.bytes += head.bytes.length;
+        if (await parseCaptureTime(head.bytes)) totals.withCaptureTime += 1;
+      } catch {
+        totals.failures += 1;
+      }
+    },
+  };
+}
+
 export interface ReadRun {
   seconds: number;
   objectsPerSecond: number;
@@ -65,20 +85,12 @@ export async function bareReads(
   const start = performance.now();
   const cpu = process.cpuUsage();
   let next = 0;
-  let bytes = 0;
-  let withCaptureTime = 0;
-  let failures = 0;
+  const tally = headReader(storage, bucket, opts.headBytes);
   const runner = async () => {
     while (next < objects.length) {
       const object = objects[next]!;
       next += 1;
-      try {
-        const head = await storage.readRange(bucket, object.key, 0, Math.min(object.size, opts.headBytes));
-        bytes += head.bytes.length;
-        if (await parseCaptureTime(head.bytes)) withCaptureTime += 1;
-      } catch {
-        failures += 1;
-      }
+      await tally.read(object);
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, runner));
@@ -88,9 +100,7 @@ export async function bareReads(
   return {
     seconds,
     objectsPerSecond: objects.length / seconds,
-    bytes,
-    withCaptureTime,
-    failures,
+    ...tally.totals,
     cpuSeconds,
   };
 }
@@ -115,10 +125,8 @@ export async function bareListAndRead(
     sleepers = [];
     for (const resolve of woken) resolve();
   };
-  let bytes = 0;
   let count = 0;
-  let withCaptureTime = 0;
-  let failures = 0;
+  const tally = headReader(storage, bucket, opts.headBytes);
   const lister = async () => {
     try {
       let token: string | null = null;
@@ -145,18 +153,12 @@ export async function bareListAndRead(
         continue;
       }
       count += 1;
-      try {
-        const head = await storage.readRange(bucket, object.key, 0, Math.min(object.size, opts.headBytes));
-        bytes += head.bytes.length;
-        if (await parseCaptureTime(head.bytes)) withCaptureTime += 1;
-      } catch {
-        failures += 1;
-      }
+      await tally.read(object);
     }
   };
   await Promise.all([lister(), ...Array.from({ length: opts.concurrency }, runner)]);
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
   const cpuSeconds = (used.user + used.system) / 1e6;
-  return { seconds, objectsPerSecond: count / seconds, bytes, withCaptureTime, failures, cpuSeconds };
+  return { seconds, objectsPerSecond: count / seconds, ...tally.totals, cpuSeconds };
 }

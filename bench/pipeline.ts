@@ -212,9 +212,13 @@ async function describeRun(
  * Tells when a scan's `finalize-scan` job completes, from the queue's event stream: precise and
  * cheap, where polling the store every few milliseconds would take CPU from the scan it times.
  */
-async function finalizeWatcher(
-  runtime: Runtime,
-): Promise<{ done(scanId?: string): Promise<number>; close(): Promise<void> }> {
+interface FinalizeWatcher {
+  /** When the finalize job of `scanId` (of any scan when absent) completed; rejects if it failed. */
+  done(scanId?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function finalizeWatcher(runtime: Runtime): Promise<FinalizeWatcher> {
   const events = createQueueEvents(runtime.queueSettings);
   await events.waitUntilReady();
   const finished = new Map<string, number>();
@@ -247,13 +251,13 @@ async function finalizeWatcher(
 }
 
 /**
- * A scan with an in-process worker: the CLI's runScan as it is (polling at its default interval),
- * timed from the call to the completion of the scan's finalize job.
+ * Times one scan: counters reset, GET stalls sampled and CPU clocks started around `run`, which
+ * starts the scan and tells when it ended (performance.now()) and how it stands then.
  */
-export async function inProcessScan(
+async function timedScan(
   runtime: Runtime,
   s3: CountingS3,
-  opts: { workerConcurrency: number },
+  run: (watcher: FinalizeWatcher) => Promise<{ scan: Scan; end: number }>,
 ): Promise<ScanRun> {
   await s3.resetCounts();
   const watcher = await finalizeWatcher(runtime);
@@ -261,6 +265,26 @@ export async function inProcessScan(
   try {
     sampler = await sampleGetStalls(s3);
     const clocks = await startClocks(s3);
+    const { scan, end } = await run(watcher);
+    const stalls = await sampler.stop();
+    return await describeRun(runtime, s3, scan, { ...clocks, end, stalls });
+  } finally {
+    // After a failure too: the sampler would otherwise go on asking for ever.
+    await sampler?.stop().catch(() => undefined);
+    await watcher.close();
+  }
+}
+
+/**
+ * A scan with an in-process worker: the CLI's runScan as it is (polling at its default interval),
+ * timed from the call to the completion of the scan's finalize job.
+ */
+export function inProcessScan(
+  runtime: Runtime,
+  s3: CountingS3,
+  opts: { workerConcurrency: number },
+): Promise<ScanRun> {
+  return timedScan(runtime, s3, async (watcher) => {
     const finished = watcher.done();
     const outcome = await runScan(runtime, { sources: [SOURCE_ID], concurrency: opts.workerConcurrency });
     const returned = performance.now();
@@ -269,27 +293,13 @@ export async function inProcessScan(
       finished,
       new Promise<number>((resolve) => setTimeout(() => resolve(returned), 2_000)),
     ]);
-    const stalls = await sampler.stop();
-    return await describeRun(runtime, s3, outcome.scan, { ...clocks, end, stalls });
-  } finally {
-    // After a failure too: the sampler would otherwise go on asking for ever.
-    await sampler?.stop().catch(() => undefined);
-    await watcher.close();
-  }
+    return { scan: outcome.scan, end };
+  });
 }
 
 /** Starts a scan for workers elsewhere (other processes) and waits for its finalize job. */
-export async function remoteScan(
-  runtime: Runtime,
-  s3: CountingS3,
-  opts: { timeoutMs: number },
-): Promise<ScanRun> {
-  await s3.resetCounts();
-  const watcher = await finalizeWatcher(runtime);
-  let sampler: GetStallSampler | undefined;
-  try {
-    sampler = await sampleGetStalls(s3);
-    const clocks = await startClocks(s3);
+export function remoteScan(runtime: Runtime, s3: CountingS3, opts: { timeoutMs: number }): Promise<ScanRun> {
+  return timedScan(runtime, s3, async (watcher) => {
     const scanId = await startScan(runtime.store, runtime.flows, { sources: [SOURCE_ID], trigger: 'cli' });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -299,14 +309,8 @@ export async function remoteScan(
       );
     });
     const end = await Promise.race([watcher.done(scanId), timeout]).finally(() => clearTimeout(timer));
-    const stalls = await sampler.stop();
-    const scan = (await runtime.store.getScan(scanId))!;
-    return await describeRun(runtime, s3, scan, { ...clocks, end, stalls });
-  } finally {
-    // After a failure too: the sampler would otherwise go on asking for ever.
-    await sampler?.stop().catch(() => undefined);
-    await watcher.close();
-  }
+    return { scan: (await runtime.store.getScan(scanId))!, end };
+  });
 }
 
 /**

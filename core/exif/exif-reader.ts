@@ -155,14 +155,29 @@ export function readTextTag(facts: ExifFacts, path: string): string | null {
   const text = facts.text[tag];
   if (text === undefined) return null;
   if (field === undefined) return text;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && field in parsed) {
-      const value = (parsed as Record<string, unknown>)[field];
-      return value === null || value === undefined ? null : String(value);
-    }
-  } catch {
-    // Not JSON: the tag says nothing about this field.
+  const parsed = parsedTag(facts, tag, text);
+  if (parsed && typeof parsed === 'object' && field in parsed) {
+    const value = (parsed as Record<string, unknown>)[field];
+    return value === null || value === undefined ? null : String(value);
   }
   return null;
+}
+
+/** JSON of text tags, parsed once per image: the violation flag and the plate often share one tag. */
+const parsedTags = new WeakMap<ExifFacts, Map<string, unknown>>();
+
+/** The tag's text as JSON, or undefined when it is not JSON (then it says nothing about any field). */
+function parsedTag(facts: ExifFacts, tag: string, text: string): unknown {
+  let tags = parsedTags.get(facts);
+  if (!tags) parsedTags.set(facts, (tags = new Map()));
+  if (!tags.has(tag)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    tags.set(tag, parsed);
+  }
+  return tags.get(tag);
 }

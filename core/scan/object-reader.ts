@@ -11,7 +11,12 @@ import {
   readTextTag,
   type ExifFacts,
 } from '../exif/exif-reader.js';
-import { jpegExifExtent, sniffImageFormat } from '../exif/image-head.js';
+import {
+  jpegExifExtent,
+  sniffImageFormat,
+  type ImageFormat,
+  type JpegExifExtent,
+} from '../exif/image-head.js';
 import { plateHash } from '../plates/plates.js';
 import type { ObjectState } from '../store/store.js';
 import { describeS3Error, type ListedObject, type SourceStorage } from '../storage/s3-storage.js';
@@ -77,12 +82,21 @@ const EXTEND_MIN = 16 * 1024;
  * Reads the head of `listed`: the first `headBytes`, then more only while the JPEG markers say the
  * EXIF segment (or the marker walk that leads to it) lies past what was read.
  */
-async function readHead(
-  ctx: ReadContext,
-  listed: ListedObject,
-): Promise<{ bytes: Buffer; metadata: Record<string, string>; error?: string }> {
+interface Head {
+  bytes: Buffer;
+  metadata: Record<string, string>;
+  /** What the first bytes say the object is; null when no known image signature. */
+  format: ImageFormat | null;
+  /** For a JPEG, the marker walk over `bytes` (the last one made, so the caller need not walk again). */
+  extent: JpegExifExtent | null;
+  error?: string;
+}
+
+async function readHead(ctx: ReadContext, listed: ListedObject): Promise<Head> {
   const first = await ctx.storage.readRange(ctx.bucket, listed.key, 0, Math.min(listed.size, ctx.headBytes));
-  if (sniffImageFormat(first.bytes) !== 'jpeg') return first;
+  const format = sniffImageFormat(first.bytes);
+  if (format !== 'jpeg') return { ...first, format, extent: null };
+  const metadata = first.metadata;
   let bytes = first.bytes;
   for (;;) {
     const extent = jpegExifExtent(bytes);
@@ -91,16 +105,20 @@ async function readHead(
       if (extent.kind === 'exif' && extent.end > listed.size) {
         return {
           bytes,
-          metadata: first.metadata,
+          metadata,
+          format,
+          extent,
           error: `truncated JPEG: its EXIF segment needs ${extent.end} bytes but the object has ${listed.size}`,
         };
       }
-      return { bytes, metadata: first.metadata };
+      return { bytes, metadata, format, extent };
     }
     if (needed > ctx.maxHeadBytes) {
       return {
         bytes,
-        metadata: first.metadata,
+        metadata,
+        format,
+        extent,
         error: `EXIF segment ends past scan.maxHeadBytes (${ctx.maxHeadBytes} bytes)`,
       };
     }
@@ -136,7 +154,7 @@ export async function readObject(ctx: ReadContext, listed: ListedObject): Promis
     state.readError = 'zero-byte object: no image data';
     return { state, bytesRead: 0, transientError: null };
   }
-  let head: Awaited<ReturnType<typeof readHead>>;
+  let head: Head;
   try {
     head = await readHead(ctx, listed);
   } catch (error) {
@@ -150,15 +168,14 @@ export async function readObject(ctx: ReadContext, listed: ListedObject): Promis
   const metadataSignal = ctx.source.violationSignal?.metadata;
   if (metadataSignal !== undefined) state.signals.metadata = parseFlag(head.metadata[metadataSignal]);
 
-  const format = sniffImageFormat(head.bytes);
+  const { format, extent } = head;
   if (format === null) {
     state.readError = 'not an image: the bytes do not start with a known image signature';
     return { state, bytesRead: head.bytes.length, transientError: null };
   }
   state.isImage = true;
   if (head.error) state.readError = head.error;
-  else if (format === 'jpeg') {
-    const extent = jpegExifExtent(head.bytes);
+  else if (extent) {
     if (extent.kind === 'corrupt') state.readError = `corrupt JPEG: ${extent.why}`;
     // The whole object is in hand when it is smaller than the head: check that it ends properly.
     else if (

@@ -175,6 +175,17 @@ export class SourceStorage {
   }
 
   /**
+   * The folders directly under `prefix`: the common prefixes of one ListObjectsV2 page with
+   * delimiter '/' (up to 1000 entries, folders and objects together, so a page may not show all).
+   */
+  async listFolders(bucket: string, prefix: string): Promise<string[]> {
+    const res = await this.withRetry(() => this.client.listObjectsV2Query(bucket, prefix, '', '/', 1000, ''));
+    const folders: string[] = [];
+    for (const item of res.objects) if (item.prefix) folders.push(item.prefix);
+    return folders;
+  }
+
+  /**
    * Reads bytes [offset, offset + length) of an object with a ranged GET, and the user metadata
    * from the same response. The caller must not ask past the object's size.
    */

@@ -77,6 +77,11 @@ export const sourceSchema = z
     schedule: scheduleSchema.optional(),
     /** Objects per shard when a bucket is split among workers. */
     shardSize: z.number().int().min(100).default(50000),
+    /**
+     * The most shards the first scan of a bucket is cut into at its folders, when the bucket holds
+     * more than one listing page and none of its keys is known yet; 1 scans it as one shard.
+     */
+    firstScanShards: z.number().int().min(1).max(256).default(16),
   })
   .strict();
 

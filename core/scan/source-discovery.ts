@@ -8,6 +8,7 @@ import type { AnonymousProbe, LifecycleObservation } from '../rules/rule.js';
 import { classifyBucketName } from '../rules/bucket-names.js';
 import { probeAnonymousAccess } from '../storage/anonymous-probe.js';
 import { describeS3Error } from '../storage/s3-storage.js';
+import { planFolderShards } from './folder-shards.js';
 import type { ScanDeps } from './scan-deps.js';
 
 /** A planned bucket with what discovery observed of it. */
@@ -59,12 +60,32 @@ export async function discoverSource(deps: ScanDeps, sourceId: string): Promise<
 
 /**
  * Key-range shards for a bucket, learned from the last scan: every `shardSize`-th known key is a
- * boundary, so several workers share a large bucket. A bucket never scanned is one shard (its
- * first scan teaches the boundaries); keys added since then fall into the ranges as they come.
+ * boundary, so several workers share a large bucket; keys added since then fall into the ranges as
+ * they come. A bucket with fewer known keys is one shard, unless `firstScanOfLargeBucket` (none of
+ * its keys is known and it holds more than a listing page): then it is cut at its folders
+ * (folder-shards.ts), or is one shard when it has none. Never throws for the folder listings'
+ * trouble: it becomes a note and the bucket one shard.
  */
-export async function planShards(deps: ScanDeps, sourceId: string, bucket: string): Promise<KeyRange[]> {
-  const { config } = deps.source(sourceId);
+export async function planShards(
+  deps: ScanDeps,
+  sourceId: string,
+  bucket: string,
+  firstScanOfLargeBucket: boolean,
+  notes: string[],
+): Promise<KeyRange[]> {
+  const { config, storage } = deps.source(sourceId);
   const boundaries = await deps.store.keyBoundaries(sourceId, bucket, config.shardSize);
+  if (boundaries.length === 0 && firstScanOfLargeBucket && config.firstScanShards > 1) {
+    try {
+      const shards = await planFolderShards(
+        (prefix) => storage.listFolders(bucket, prefix),
+        config.firstScanShards,
+      );
+      if (shards) return shards;
+    } catch (error) {
+      notes.push(`${bucket}: could not list its folders to share its first scan (${describeS3Error(error)})`);
+    }
+  }
   const shards: KeyRange[] = [];
   let startAfter: string | null = null;
   for (const boundary of boundaries) {
@@ -83,9 +104,16 @@ async function discoverBucket(
 ): Promise<DiscoveredBucket> {
   const { config, storage } = deps.source(sourceId);
   const { testLike, words } = classifyBucketName(bucket);
+  // A bucket none of whose keys is known may be cut at its folders if it is large: its first page
+  // (a page the scan lists again) tells; otherwise one key is enough, for the probe.
+  const unknown =
+    config.firstScanShards > 1 && (await deps.store.listObjectStates(sourceId, bucket, null, 1)).length === 0;
   let sampleKey: string | undefined;
+  let large = false;
   try {
-    sampleKey = (await storage.listPage(bucket, { maxKeys: 1 })).objects[0]?.key;
+    const page = await storage.listPage(bucket, { maxKeys: unknown ? deps.config.scan.listPageSize : 1 });
+    sampleKey = page.objects[0]?.key;
+    large = unknown && page.nextToken !== null;
   } catch (error) {
     notes.push(
       `${bucket}: could not list one object for the anonymous read probe (${describeS3Error(error)})`,
@@ -99,7 +127,7 @@ async function discoverBucket(
     declared: config.buckets.includes(bucket),
     testLike,
     testWords: words,
-    shards: await planShards(deps, sourceId, bucket),
+    shards: await planShards(deps, sourceId, bucket, large, notes),
     anonymousProbes,
     lifecycle,
   };

@@ -32,9 +32,13 @@ export interface BulkWorld {
 
 /**
  * Loads `objects` images: every third one older than the edge limit (so findings exist), keys in
- * date folders as cameras write them.
+ * date folders as cameras write them (or as `keyOf` names them).
  */
-export async function startBulkWorld(objects: number): Promise<BulkWorld> {
+export async function startBulkWorld(
+  objects: number,
+  keyOf: (index: number) => string = (i) =>
+    `2026/11/${String(i % 7).padStart(2, '0')}/cam-${String(i).padStart(5, '0')}.jpg`,
+): Promise<BulkWorld> {
   const directory = await mkdtemp(join(tmpdir(), 'anpr-bulk-'));
   const stack = await startS3Stack({ directory: join(directory, 's3') });
   const now = new Date();
@@ -54,14 +58,7 @@ export async function startBulkWorld(objects: number): Promise<BulkWorld> {
           captureTime: time.dateTime,
           offsetTime: time.offset,
         });
-        await sink.putObject(
-          BULK_BUCKET,
-          `2026/11/${String(i % 7).padStart(2, '0')}/cam-${String(i).padStart(5, '0')}.jpg`,
-          jpeg,
-          {
-            'Content-Type': 'image/jpeg',
-          },
-        );
+        await sink.putObject(BULK_BUCKET, keyOf(i), jpeg, { 'Content-Type': 'image/jpeg' });
       }),
     ),
   );

@@ -155,7 +155,8 @@ describe('scans that lose a worker or meet a failing server', function () {
 
   it('resumes a SIGKILLed worker’s bucket from its checkpoint and ends with the findings of a clean scan', async () => {
     const { path, config } = await world.config({
-      source: '\n    requestsPerSecond: 60\n    concurrency: 4',
+      // One shard (no cut at folders), so the listings below count one job's pages.
+      source: '\n    requestsPerSecond: 60\n    concurrency: 4\n    firstScanShards: 1',
       top: 'queue: { lockDurationMs: 3000, stalledIntervalMs: 1000 }\nscan: { listPageSize: 20 }',
       schema: db.reopenOptions!.schema!,
     });
@@ -227,6 +228,7 @@ describe('scans that lose a worker or meet a failing server', function () {
     // On the fifth page of 20 keys; the sixth page is listed and its reads queued meanwhile.
     const failing = keys[95]!;
     const { config } = await world.config({
+      source: '\n    firstScanShards: 1',
       top:
         'queue: { backoffMs: 20, attempts: 1 }\n' +
         'scan: { listPageSize: 20, requestRetries: 1, retryMinMs: 10, retryMaxMs: 20 }',

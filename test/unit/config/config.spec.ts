@@ -51,6 +51,7 @@ describe('config', () => {
       clockSkewToleranceMinutes: 5,
     });
     expect(config.sources[0]!.concurrency).to.equal(8);
+    expect(config.sources[0]).to.include({ shardSize: 50000, firstScanShards: 16 });
     expect(config.scan.headBytes).to.equal(65536);
     expect(config.databaseUrl).to.equal(undefined);
   });
@@ -79,6 +80,13 @@ sources:${edge()}
       'sources[1]: unknown field(s): colour',
     ]);
     expect(problems.some((p) => p.startsWith('sources[1].role:'))).to.equal(true);
+  });
+
+  it('rejects shard settings out of range, naming the field', () => {
+    const problems = problemsOf(`sources:${edge('\n    firstScanShards: 0\n    shardSize: 10')}`);
+    expect(problems).to.have.length(2);
+    expect(problems.some((p) => p.startsWith('sources[0].firstScanShards: Too small'))).to.equal(true);
+    expect(problems.some((p) => p.startsWith('sources[0].shardSize: Too small'))).to.equal(true);
   });
 
   it('reports a missing credential variable as a config error, naming the field and the variable', () => {

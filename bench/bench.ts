@@ -188,9 +188,10 @@ function rowsNotes(opts: BenchOptions, processes: ProcessesResult): string[] {
   const fresh2 = processes.fresh2[0];
   if (fresh2 && fresh2.scan.shards <= 1) {
     notes.push(
-      'a first scan of a bucket is one shard: key-range shards are learned from the keys the last scan stored ' +
-        '(core/scan/source-discovery.ts planShards), so two processes cannot share a bucket nobody has scanned yet; ' +
-        'the re-read rows show two processes sharing learned shards',
+      'the first scans were one shard: a first scan is cut at the folders a delimiter listing reports ' +
+        '(core/scan/folder-shards.ts), and s3rver reports a folder only when objects sit directly in it, not ' +
+        'the camera folders of these keys (camera/date/hour/image); S3 and MinIO report them. The re-read rows ' +
+        'show two processes sharing shards learned from the keys of the last scan',
     );
   }
   notes.push(

@@ -61,10 +61,11 @@ export async function discoverSource(deps: ScanDeps, sourceId: string): Promise<
 /**
  * Key-range shards for a bucket, learned from the last scan: every `shardSize`-th known key is a
  * boundary, so several workers share a large bucket; keys added since then fall into the ranges as
- * they come. A bucket with fewer known keys is one shard, unless `firstScanOfLargeBucket` (none of
- * its keys is known and it holds more than a listing page): then it is cut at its folders
- * (folder-shards.ts), or is one shard when it has none. Never throws for the folder listings'
- * trouble: it becomes a note and the bucket one shard.
+ * they come. A bucket with fewer than `shardSize` known keys is one shard, unless
+ * `firstScanOfLargeBucket` (none of its keys is known and it holds more than a listing page): then it
+ * is cut at its folders (folder-shards.ts; the listings are paced by the source's request rate), or
+ * is one shard when it has none. Never throws for the folder listings' trouble: it becomes a note
+ * and the bucket one shard.
  */
 export async function planShards(
   deps: ScanDeps,
@@ -73,14 +74,15 @@ export async function planShards(
   firstScanOfLargeBucket: boolean,
   notes: string[],
 ): Promise<KeyRange[]> {
-  const { config, storage } = deps.source(sourceId);
+  const { config, storage, rate } = deps.source(sourceId);
   const boundaries = await deps.store.keyBoundaries(sourceId, bucket, config.shardSize);
   if (boundaries.length === 0 && firstScanOfLargeBucket && config.firstScanShards > 1) {
     try {
-      const shards = await planFolderShards(
-        (prefix) => storage.listFolders(bucket, prefix),
-        config.firstScanShards,
-      );
+      const listFolders = async (prefix: string) => {
+        if (rate) await rate();
+        return storage.listFolders(bucket, prefix);
+      };
+      const shards = await planFolderShards(listFolders, config.firstScanShards);
       if (shards) return shards;
     } catch (error) {
       notes.push(`${bucket}: could not list its folders to share its first scan (${describeS3Error(error)})`);
@@ -116,7 +118,7 @@ async function discoverBucket(
     large = unknown && page.nextToken !== null;
   } catch (error) {
     notes.push(
-      `${bucket}: could not list one object for the anonymous read probe (${describeS3Error(error)})`,
+      `${bucket}: could not list the bucket for the anonymous read probe or its first-scan shards (${describeS3Error(error)})`,
     );
   }
   const anonymousProbes = await probeAnonymousAccess(config.endpoint, bucket, sampleKey);

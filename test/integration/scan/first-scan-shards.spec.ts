@@ -82,6 +82,18 @@ describe('first scans cut at folders', function () {
     }
   });
 
+  it('does not cut a bucket that one listing page holds', async () => {
+    const { config } = await world.config();
+    const runtime = await openTestRuntime(config, db.store);
+    try {
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+      expect(outcome.scan.buckets.map((b) => [b.shard, b.listed])).to.deep.equal([[0, OBJECTS]]);
+      expect(fingerprint(outcome.findings)).to.deep.equal(reference);
+    } finally {
+      await runtime.dispose();
+    }
+  });
+
   it('lets two worker processes share the first scan of a bucket', async () => {
     let workers: WorkerProcess[] = [];
     // A slow source (80 requests/s), so both processes get ranges before the first finishes.

@@ -8,7 +8,10 @@ import { seededRandom, type Random } from '../../../fixtures/random.js';
  * the first `pageSize` entries (objects and prefixes, in byte order) directly under `prefix`.
  * `drop` leaves folders out, as a faulty server might. Records the prefixes listed.
  */
-function bucketOf(keys: string[], options: { pageSize?: number; drop?: (folder: string) => boolean } = {}) {
+function bucketOf(
+  keys: string[],
+  options: { pageSize?: number; drop?: (folder: string) => boolean; shuffle?: Random } = {},
+) {
   const listed: string[] = [];
   const list = async (prefix: string): Promise<string[]> => {
     listed.push(prefix);
@@ -23,7 +26,8 @@ function bucketOf(keys: string[], options: { pageSize?: number; drop?: (folder: 
       .slice(0, options.pageSize ?? 1000)
       .filter((entry) => entry.endsWith('\0folder'))
       .map((entry) => entry.slice(0, -'\0folder'.length))
-      .filter((folder) => !options.drop?.(folder));
+      .filter((folder) => !options.drop?.(folder))
+      .sort(() => (options.shuffle ? options.shuffle() - 0.5 : 0));
   };
   return { list, listed };
 }
@@ -111,9 +115,10 @@ describe('folder shards of a first scan', () => {
     expect(await planFolderShards(bucketOf(cameraKeys(8, 1, 1)).list, 1)).to.equal(null);
   });
 
-  it('holds every key in exactly one shard, even when listings are cut off or leave folders out', async () => {
+  it('holds every key in exactly one shard, even when listings are cut off, out of order or leave folders out', async () => {
     const random: Random = seededRandom(11);
-    const parts = ['a', 'b', 'é', 'a-b', 'a.b', '2026', 'x', '\u{1F697}'];
+    // U+FF61 sorts after U+1F697 in UTF-16 code units but before it in UTF-8 bytes (S3's order).
+    const parts = ['a', 'b', 'é', 'a-b', 'a.b', '2026', 'x', '\u{1F697}', '\uFF61'];
     let split = 0;
     for (let round = 0; round < 300; round++) {
       const keys = new Set<string>();
@@ -131,6 +136,7 @@ describe('folder shards of a first scan', () => {
           round % 2 === 0
             ? undefined
             : (folder) => seen.get(folder) ?? seen.set(folder, random() < 0.3).get(folder)!,
+        shuffle: round % 3 === 0 ? random : undefined,
       });
       const maxShards = 2 + Math.floor(random() * 6);
       const shards = await planFolderShards(bucket.list, maxShards);

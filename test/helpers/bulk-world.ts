@@ -8,12 +8,45 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { parseConfig, type Config } from '../../config/load.js';
+import type { Finding, Scan } from '../../core/model.js';
+import { scanJobOptions } from '../../core/queue/connection.js';
+import type { Runtime } from '../../core/runtime.js';
+import { startScan } from '../../core/scan/start-scan.js';
+import type { Store } from '../../core/store/store.js';
 import { generateCameraImage, toExifTime } from '../../fixtures/camera-image.js';
 import { startS3Stack, type S3Stack } from '../../fixtures/s3-server.js';
 import { s3Sink } from '../../fixtures/s3-sink.js';
 
 export const BULK_ENV = { CAM_ACCESS_KEY: 'S3RVER', CAM_SECRET_KEY: 'S3RVER' };
 export const BULK_BUCKET = 'bulk-camera';
+
+/** Findings as sorted `bucket/key#rule` lines, to compare one scan's findings with another's. */
+export const fingerprint = (findings: Finding[]): string[] =>
+  findings.map((f) => `${f.bucket}/${f.key}#${f.rule}`).sort();
+
+/** Queues a scan of the bulk source as the API does, for worker processes to run; returns its id. */
+export function queueBulkScan(world: BulkWorld, store: Store, runtime: Runtime): Promise<string> {
+  return startScan(store, runtime.flows, {
+    sources: ['edge-bulk'],
+    trigger: 'api',
+    now: world.now,
+    jobOptions: scanJobOptions(runtime.queueSettings),
+  });
+}
+
+/** Polls the scan every 100 ms until it is no longer `running`. */
+export async function waitForScanEnd(store: Store, scanId: string): Promise<Scan> {
+  for (;;) {
+    const scan = (await store.getScan(scanId))!;
+    if (scan.status !== 'running') return scan;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** How many of the scan's bucket jobs each worker process completed. */
+export function bucketJobsPerWorker(workers: { completedJobs(): string[] }[], scanId: string): number[] {
+  return workers.map((w) => w.completedJobs().filter((id) => id.startsWith(`${scanId}-bucket`)).length);
+}
 
 export interface BulkWorld {
   stack: S3Stack;

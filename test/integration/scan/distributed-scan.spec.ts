@@ -5,18 +5,23 @@
  * `completed`.
  */
 import { expect } from 'chai';
-import type { Finding } from '../../../core/model.js';
-import { startScan } from '../../../core/scan/start-scan.js';
-import { scanJobOptions } from '../../../core/queue/connection.js';
 import { jobIds, type ScanBucketData } from '../../../core/queue/jobs.js';
 import { runScan } from '../../../bin/commands/scan.command.js';
 import { openTestStore, TEST_DATABASE_URL, type TestStore } from '../../helpers/database.js';
-import { BULK_BUCKET, BULK_ENV, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
+import {
+  BULK_BUCKET,
+  BULK_ENV,
+  bucketJobsPerWorker,
+  fingerprint,
+  queueBulkScan,
+  startBulkWorld,
+  waitForScanEnd,
+  type BulkWorld,
+} from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
 import { startWorkerProcess, type WorkerProcess } from '../../helpers/worker-process.js';
 
 const OBJECTS = 240;
-const fingerprint = (findings: Finding[]) => findings.map((f) => `${f.bucket}/${f.key}#${f.rule}`).sort();
 
 describe('distributed scans', function () {
   this.timeout(180_000);
@@ -76,19 +81,6 @@ describe('distributed scans', function () {
       await db.cleanup();
     });
 
-    async function waitForEnd(
-      store: TestStore['store'],
-      scanId: string,
-      onTick?: (evaluated: number) => Promise<void>,
-    ) {
-      for (;;) {
-        const scan = (await store.getScan(scanId))!;
-        if (scan.status !== 'running') return scan;
-        await onTick?.(scan.buckets.reduce((n, b) => n + b.evaluated, 0));
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-
     it('lets two worker processes share one scan, with no duplicate findings', async () => {
       // A slow source (80 requests/s) and shards of 100 keys, so both processes get bucket work.
       const { path, config } = await world.config({
@@ -104,17 +96,10 @@ describe('distributed scans', function () {
         await db.db.exec("UPDATE objects SET etag = 'forgotten'");
         workers = [startWorkerProcess(path, env()), startWorkerProcess(path, env())];
         await Promise.all(workers.map((w) => w.ready));
-        const scanId = await startScan(db.store, runtime.flows, {
-          sources: ['edge-bulk'],
-          trigger: 'api',
-          now: world.now,
-          jobOptions: scanJobOptions(runtime.queueSettings),
-        });
-        const scan = await waitForEnd(db.store, scanId);
+        const scanId = await queueBulkScan(world, db.store, runtime);
+        const scan = await waitForScanEnd(db.store, scanId);
         expect(scan.status, scan.errors.join('\n')).to.equal('completed');
-        const bucketJobs = workers.map(
-          (w) => w.completedJobs().filter((id) => id.startsWith(`${scanId}-bucket`)).length,
-        );
+        const bucketJobs = bucketJobsPerWorker(workers, scanId);
         expect(
           bucketJobs.every((n) => n > 0),
           `bucket jobs per worker: ${bucketJobs.join(', ')}`,
@@ -165,12 +150,7 @@ describe('scans that lose a worker or meet a failing server', function () {
     let second: ReturnType<typeof startWorkerProcess> | undefined;
     try {
       await first.ready;
-      const scanId = await startScan(db.store, runtime.flows, {
-        sources: ['edge-bulk'],
-        trigger: 'api',
-        now: world.now,
-        jobOptions: scanJobOptions(runtime.queueSettings),
-      });
+      const scanId = await queueBulkScan(world, db.store, runtime);
       for (;;) {
         const scan = (await db.store.getScan(scanId))!;
         if (scan.buckets.reduce((n, b) => n + b.evaluated, 0) >= 100) break;
@@ -180,11 +160,7 @@ describe('scans that lose a worker or meet a failing server', function () {
       await first.kill('SIGKILL');
       second = startWorkerProcess(path, env(), 2);
       await second.ready;
-      let scan = (await db.store.getScan(scanId))!;
-      while (scan.status === 'running') {
-        await new Promise((r) => setTimeout(r, 100));
-        scan = (await db.store.getScan(scanId))!;
-      }
+      const scan = await waitForScanEnd(db.store, scanId);
       expect(scan.status, scan.errors.join('\n')).to.equal('completed');
       expect(scan.objectsListed).to.equal(OBJECTS);
       expect(fingerprint(await db.store.findingsOfScan(scanId))).to.deep.equal(reference);

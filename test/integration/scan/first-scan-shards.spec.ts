@@ -4,18 +4,23 @@
  * scan, and let two worker processes share the first scan.
  */
 import { expect } from 'chai';
-import type { Finding } from '../../../core/model.js';
-import { startScan } from '../../../core/scan/start-scan.js';
-import { scanJobOptions } from '../../../core/queue/connection.js';
 import { runScan } from '../../../bin/commands/scan.command.js';
 import { openTestStore, TEST_DATABASE_URL, type TestStore } from '../../helpers/database.js';
-import { BULK_BUCKET, BULK_ENV, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
+import {
+  BULK_BUCKET,
+  BULK_ENV,
+  bucketJobsPerWorker,
+  fingerprint,
+  queueBulkScan,
+  startBulkWorld,
+  waitForScanEnd,
+  type BulkWorld,
+} from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
 import { startWorkerProcess, type WorkerProcess } from '../../helpers/worker-process.js';
 
 const OBJECTS = 240;
 const CAMERAS = 4;
-const fingerprint = (findings: Finding[]) => findings.map((f) => `${f.bucket}/${f.key}#${f.rule}`).sort();
 /** Pages of 20 keys, so the bucket holds more than a page: large enough to cut. */
 const SMALL_PAGES = 'scan: { listPageSize: 20 }';
 
@@ -107,22 +112,11 @@ describe('first scans cut at folders', function () {
       const env = { ...BULK_ENV, DATABASE_URL: TEST_DATABASE_URL };
       workers = [startWorkerProcess(path, env), startWorkerProcess(path, env)];
       await Promise.all(workers.map((w) => w.ready));
-      const scanId = await startScan(db.store, runtime.flows, {
-        sources: ['edge-bulk'],
-        trigger: 'api',
-        now: world.now,
-        jobOptions: scanJobOptions(runtime.queueSettings),
-      });
-      let scan = (await db.store.getScan(scanId))!;
-      while (scan.status === 'running') {
-        await new Promise((r) => setTimeout(r, 100));
-        scan = (await db.store.getScan(scanId))!;
-      }
+      const scanId = await queueBulkScan(world, db.store, runtime);
+      const scan = await waitForScanEnd(db.store, scanId);
       expect(scan.status, scan.errors.join('\n')).to.equal('completed');
       expect(scan.buckets).to.have.length(CAMERAS);
-      const bucketJobs = workers.map(
-        (w) => w.completedJobs().filter((id) => id.startsWith(`${scanId}-bucket`)).length,
-      );
+      const bucketJobs = bucketJobsPerWorker(workers, scanId);
       expect(
         bucketJobs.every((n) => n > 0),
         `bucket jobs per worker: ${bucketJobs.join(', ')}`,

@@ -16,7 +16,7 @@ import {
   type GetStalls,
   type ScanRun,
 } from './pipeline.js';
-import type { CountingS3 } from './s3-process.js';
+import { s3LoadBetween, type CountingS3 } from './s3-process.js';
 import { profiled } from './inspector-profile.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 import { BUCKET, type BenchWorld } from './world.js';
@@ -47,14 +47,15 @@ function nextPrefix(world: BenchWorld, tag: string): string {
   return `${world.runId}-${tag}${prefixCounter}`;
 }
 
-/** A bare client's run, with the S3 process's CPU seconds during it. */
-export type BareRun = ReadRun & { s3CpuSeconds: number };
+/** A bare client's run, with the S3 process's CPU seconds and event-loop busy share during it. */
+export type BareRun = ReadRun & { s3CpuSeconds: number; s3EventLoopBusy: number };
 
-/** Runs `read` and adds the CPU seconds the S3 process used meanwhile. */
+/** Runs `read` and adds what the S3 process spent meanwhile. */
 async function withS3Cpu(s3: CountingS3, read: () => Promise<ReadRun>): Promise<BareRun> {
-  const before = await s3.cpuSeconds();
+  const before = await s3.load();
   const run = await read();
-  return { ...run, s3CpuSeconds: (await s3.cpuSeconds()) - before };
+  const spent = s3LoadBetween(before, await s3.load());
+  return { ...run, s3CpuSeconds: spent.cpuSeconds, s3EventLoopBusy: spent.eventLoopBusy };
 }
 
 export interface ThroughputResult {

@@ -13,7 +13,7 @@ import type { Scan } from '../core/model.js';
 import { runScan } from '../bin/commands/scan.command.js';
 import { openTestStore, TEST_DATABASE_URL, type TestStore } from '../test/helpers/database.js';
 import { onCleanup } from './cleanup.js';
-import type { CountingS3 } from './s3-process.js';
+import { s3LoadBetween, type CountingS3, type S3Load } from './s3-process.js';
 import { removeRedisKeys, SOURCE_ID } from './world.js';
 
 /** A PostgreSQL store in a fresh schema, and the URL a worker process opens it with. */
@@ -145,6 +145,8 @@ export interface ScanRun {
   benchCpuSeconds: number;
   /** CPU seconds of the S3 process (s3rver and the gateway) during the scan. */
   s3CpuSeconds: number;
+  /** The share of the scan's time the S3 process's event loop was busy (0-1). */
+  s3EventLoopBusy: number;
   /** performance.now() at the start and at the end of the scan, to place samples taken meanwhile. */
   startedAt: number;
   endedAt: number;
@@ -165,13 +167,13 @@ async function bucketResults(runtime: Runtime, scanId: string): Promise<ScanBuck
 /** Where the clocks stood when a scan started: this process's CPU, the S3 process's, the time. */
 interface RunStart {
   cpu: NodeJS.CpuUsage;
-  s3Cpu: number;
+  s3Load: S3Load;
   start: number;
 }
 
 async function startClocks(s3: CountingS3): Promise<RunStart> {
-  const s3Cpu = await s3.cpuSeconds();
-  return { s3Cpu, cpu: process.cpuUsage(), start: performance.now() };
+  const s3Load = await s3.load();
+  return { s3Load, cpu: process.cpuUsage(), start: performance.now() };
 }
 
 async function describeRun(
@@ -181,7 +183,7 @@ async function describeRun(
   timing: RunStart & { end: number; stalls: GetStalls },
 ): Promise<ScanRun> {
   const benchCpuSeconds = cpuSince(timing.cpu);
-  const s3CpuSeconds = (await s3.cpuSeconds()) - timing.s3Cpu;
+  const s3Spent = s3LoadBetween(timing.s3Load, await s3.load());
   const seconds = (timing.end - timing.start) / 1000;
   const results = await bucketResults(runtime, scan.id);
   const sum = (pick: (r: ScanBucketResult) => number) => results.reduce((n, r) => n + pick(r), 0);
@@ -202,7 +204,8 @@ async function describeRun(
     errors: scan.errors.slice(0, 5),
     stalls: timing.stalls,
     benchCpuSeconds,
-    s3CpuSeconds,
+    s3CpuSeconds: s3Spent.cpuSeconds,
+    s3EventLoopBusy: s3Spent.eventLoopBusy,
     startedAt: timing.start,
     endedAt: timing.end,
   };

@@ -28,7 +28,8 @@ function cpuPerObject(runs: ProcessScan[]): string {
   if (!first) return '';
   const n = first.scan.evaluated;
   const workers = first.processes.map((p) => ((p.cpuSeconds / n) * 1000).toFixed(2)).join(' + ');
-  return `CPU ms/object: worker ${workers}, S3 server ${((first.scan.s3CpuSeconds / n) * 1000).toFixed(2)}`;
+  const s3 = ((first.scan.s3CpuSeconds / n) * 1000).toFixed(2);
+  return `CPU ms/object: worker ${workers}, S3 server ${s3}; S3 event loop busy ${(first.scan.s3EventLoopBusy * 100).toFixed(0)} %`;
 }
 
 function processRows(processes: ProcessesResult): Row[] {
@@ -75,14 +76,23 @@ function throughputRows(opts: BenchOptions, throughput: ThroughputResult): Row[]
     ).median.toFixed(0);
   const objects = throughput.full[0]?.evaluated ?? 0;
   const ms = (seconds: number[]) => ((spread(seconds).median / objects) * 1000).toFixed(2);
-  /** Median CPU per object of this process (the client, or the in-process worker) and of the S3 process. */
-  const cpu = (side: 'client' | 'worker', own: number[], s3: number[]) =>
-    `CPU ms/object: ${side} ${ms(own)}, S3 server ${ms(s3)}`;
+  /**
+   * Median CPU per object of this process (the client, or the in-process worker) and of the S3
+   * process, and how busy the S3 process's event loop was: the share that says whether s3rver's one
+   * JavaScript thread is the limit.
+   */
+  const cpu = (
+    side: 'client' | 'worker',
+    own: number[],
+    runs: { s3CpuSeconds: number; s3EventLoopBusy: number }[],
+  ) =>
+    `CPU ms/object: ${side} ${ms(own)}, S3 server ${ms(runs.map((r) => r.s3CpuSeconds))}; ` +
+    `S3 event loop busy ${(spread(runs.map((r) => r.s3EventLoopBusy)).median * 100).toFixed(0)} %`;
   const bareCpu = (runs: BareRun[]) =>
     cpu(
       'client',
       runs.map((r) => r.cpuSeconds),
-      runs.map((r) => r.s3CpuSeconds),
+      runs,
     );
   const full = throughput.full;
   return [
@@ -110,7 +120,7 @@ function throughputRows(opts: BenchOptions, throughput: ThroughputResult): Row[]
         `${cpu(
           'worker',
           full.map((r) => r.benchCpuSeconds),
-          full.map((r) => r.s3CpuSeconds),
+          full,
         )}; ` +
         `no GET started in ${stallShare(throughput.full.map((r) => r.stalls))} % of the reading time ` +
         `(bare client ${stallShare(throughput.bareStalls)} %)`,

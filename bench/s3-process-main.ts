@@ -5,6 +5,7 @@
  * `{ id, op }` (S3ProcessRequest) with `{ id, result }` or `{ id, error }`. After `close` it exits 0;
  * it also exits when the parent goes away (the IPC channel closes), so it never outlives the benchmark.
  */
+import { performance } from 'node:perf_hooks';
 import { startS3Stack } from '../fixtures/s3-server.js';
 import type { S3ProcessMessage, S3ProcessOp, S3ProcessOps, S3ProcessRequest } from './s3-process.js';
 
@@ -39,9 +40,14 @@ async function answer(op: S3ProcessOp): Promise<S3ProcessOps[S3ProcessOp]> {
     case 'reset-counts':
       stack.gateway.resetCounts();
       return null;
-    case 'cpu': {
+    case 'load': {
       const used = process.cpuUsage();
-      return (used.user + used.system) / 1e6;
+      const loop = performance.eventLoopUtilization();
+      return {
+        cpuSeconds: (used.user + used.system) / 1e6,
+        eventLoopActiveMs: loop.active,
+        eventLoopIdleMs: loop.idle,
+      };
     }
     case 'close':
       closing = true;

@@ -15,8 +15,8 @@ export interface S3ProcessOps {
   counts: GatewayCounts;
   /** The gateway's resetCounts(). */
   'reset-counts': null;
-  /** The child's process.cpuUsage() since it started, user + system, in seconds. */
-  cpu: number;
+  /** The child's CPU time and event-loop time since it started. */
+  load: S3Load;
   /** Closes the stack, answers, then exits 0. */
   close: null;
 }
@@ -44,12 +44,34 @@ export interface S3ProcessEndpoint {
   region: string;
 }
 
-/** What the measurements need of the S3 side: the gateway's counters and the server's CPU time. */
+/**
+ * The S3 process's clocks since it started: CPU seconds (user + system, its thread pool included) and
+ * its event loop's active and idle milliseconds (performance.eventLoopUtilization()). Two readings
+ * subtract (s3LoadBetween) to what one measurement cost the server, and how busy its one JavaScript
+ * thread was: near 100 % busy, s3rver itself is the limit and every request costs throughput.
+ */
+export interface S3Load {
+  cpuSeconds: number;
+  eventLoopActiveMs: number;
+  eventLoopIdleMs: number;
+}
+
+/** What the S3 server spent between two readings: CPU seconds, and the share of time its event loop was busy. */
+export function s3LoadBetween(before: S3Load, after: S3Load): { cpuSeconds: number; eventLoopBusy: number } {
+  const active = after.eventLoopActiveMs - before.eventLoopActiveMs;
+  const idle = after.eventLoopIdleMs - before.eventLoopIdleMs;
+  return {
+    cpuSeconds: after.cpuSeconds - before.cpuSeconds,
+    eventLoopBusy: active + idle > 0 ? active / (active + idle) : 0,
+  };
+}
+
+/** What the measurements need of the S3 side: the gateway's counters and the server's clocks. */
 export interface CountingS3 {
   counts(): Promise<GatewayCounts>;
   resetCounts(): Promise<void>;
-  /** CPU seconds (user + system) the S3 server has used since it started; subtract two readings. */
-  cpuSeconds(): Promise<number>;
+  /** The S3 server's clocks now; subtract two readings with s3LoadBetween. */
+  load(): Promise<S3Load>;
 }
 
 /** A running S3 child process. Requests reject if the child has exited (or does not answer in 30 s). */
@@ -200,7 +222,7 @@ export async function startS3Process(options: {
     resetCounts: async () => {
       await request('reset-counts');
     },
-    cpuSeconds: () => request('cpu'),
+    load: () => request('load'),
     async close() {
       await unregister();
       await shutdown();

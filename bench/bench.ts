@@ -34,6 +34,13 @@ const DISK_MARGIN = 5 * GiB;
 /** Size of the extra objects when the disk cannot hold scale x N full images: more than the head read. */
 const TRUNCATED_SIZE = 96 * 1024;
 
+/** How the upload's write-back to disk went, for the notes. */
+function flushNote(flushSeconds: number | null): string {
+  return flushSeconds === null
+    ? '; not flushed to disk (no sync command here): write-back may overlap the first measurements'
+    : `, then ${flushSeconds.toFixed(1)} s flushing it to disk before measuring`;
+}
+
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
@@ -123,7 +130,8 @@ async function main(opts: BenchOptions): Promise<void> {
   log(`uploading ${opts.n} objects (${opts.uploadConcurrency} in flight, straight to s3rver)...`);
   const upload = await world.upload(pool, opts.n, { now, concurrency: opts.uploadConcurrency });
   notes.push(
-    `upload: ${opts.n} objects, ${(upload.bytes / GiB).toFixed(2)} GiB in ${upload.seconds.toFixed(0)} s (${(opts.n / upload.seconds).toFixed(0)}/s)`,
+    `upload: ${opts.n} objects, ${(upload.bytes / GiB).toFixed(2)} GiB in ${upload.seconds.toFixed(0)} s (${(opts.n / upload.seconds).toFixed(0)}/s)` +
+      flushNote(upload.flushSeconds),
   );
   log(`  ${upload.seconds.toFixed(0)} s`);
 
@@ -148,7 +156,8 @@ async function main(opts: BenchOptions): Promise<void> {
       truncateTo: scalePlan.mode === 'truncated' ? TRUNCATED_SIZE : undefined,
     });
     notes.push(
-      `upload for the scale run: ${more} more objects, ${(grow.bytes / GiB).toFixed(2)} GiB in ${grow.seconds.toFixed(0)} s`,
+      `upload for the scale run: ${more} more objects, ${(grow.bytes / GiB).toFixed(2)} GiB in ${grow.seconds.toFixed(0)} s` +
+        flushNote(grow.flushSeconds),
     );
     atScale = await measureAtScale(world, opts);
   }

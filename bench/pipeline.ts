@@ -13,6 +13,7 @@ import type { Scan } from '../core/model.js';
 import { runScan } from '../bin/commands/scan.command.js';
 import { openTestStore, TEST_DATABASE_URL, type TestStore } from '../test/helpers/database.js';
 import { onCleanup } from './cleanup.js';
+import { busyCoresBetween, machineCpu, type MachineCpu } from './machine-cpu.js';
 import { s3LoadBetween, type CountingS3, type S3Load } from './s3-process.js';
 import { removeRedisKeys, SOURCE_ID } from './world.js';
 
@@ -147,6 +148,8 @@ export interface ScanRun {
   s3CpuSeconds: number;
   /** The share of the scan's time the S3 process's event loop was busy (0-1). */
   s3EventLoopBusy: number;
+  /** Cores of the whole machine busy on average during the scan (bench/machine-cpu.ts). */
+  machineBusyCores: number;
   /** performance.now() at the start and at the end of the scan, to place samples taken meanwhile. */
   startedAt: number;
   endedAt: number;
@@ -168,12 +171,13 @@ async function bucketResults(runtime: Runtime, scanId: string): Promise<ScanBuck
 interface RunStart {
   cpu: NodeJS.CpuUsage;
   s3Load: S3Load;
+  machine: MachineCpu;
   start: number;
 }
 
 async function startClocks(s3: CountingS3): Promise<RunStart> {
   const s3Load = await s3.load();
-  return { s3Load, cpu: process.cpuUsage(), start: performance.now() };
+  return { s3Load, cpu: process.cpuUsage(), machine: machineCpu(), start: performance.now() };
 }
 
 async function describeRun(
@@ -183,6 +187,7 @@ async function describeRun(
   timing: RunStart & { end: number; stalls: GetStalls },
 ): Promise<ScanRun> {
   const benchCpuSeconds = cpuSince(timing.cpu);
+  const machineBusyCores = busyCoresBetween(timing.machine, machineCpu());
   const s3Spent = s3LoadBetween(timing.s3Load, await s3.load());
   const seconds = (timing.end - timing.start) / 1000;
   const results = await bucketResults(runtime, scan.id);
@@ -206,6 +211,7 @@ async function describeRun(
     benchCpuSeconds,
     s3CpuSeconds: s3Spent.cpuSeconds,
     s3EventLoopBusy: s3Spent.eventLoopBusy,
+    machineBusyCores,
     startedAt: timing.start,
     endedAt: timing.end,
   };

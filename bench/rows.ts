@@ -1,4 +1,5 @@
 /** The table's rows from the measurements, with the issue's targets and PASS/FAIL. */
+import { availableParallelism } from 'node:os';
 import type { BenchOptions } from './options.js';
 import type {
   BareRun,
@@ -10,6 +11,8 @@ import type {
 } from './phases.js';
 import type { ScanRun } from './pipeline.js';
 import { formatSpread, KiB, MiB, spread, verdict, type Row } from './report.js';
+
+const cores = availableParallelism();
 
 /** Per-run ratios of interleaved pairs (run i of `over` to run i of `under`). */
 function pairRatios(over: number[], under: number[]): number[] {
@@ -29,7 +32,11 @@ function cpuPerObject(runs: ProcessScan[]): string {
   const n = first.scan.evaluated;
   const workers = first.processes.map((p) => ((p.cpuSeconds / n) * 1000).toFixed(2)).join(' + ');
   const s3 = ((first.scan.s3CpuSeconds / n) * 1000).toFixed(2);
-  return `CPU ms/object: worker ${workers}, S3 server ${s3}; S3 event loop busy ${(first.scan.s3EventLoopBusy * 100).toFixed(0)} %`;
+  return (
+    `CPU ms/object: worker ${workers}, S3 server ${s3}; ` +
+    `S3 event loop busy ${(first.scan.s3EventLoopBusy * 100).toFixed(0)} %; ` +
+    `machine ${first.scan.machineBusyCores.toFixed(2)} of ${cores} cores busy`
+  );
 }
 
 function processRows(processes: ProcessesResult): Row[] {
@@ -84,10 +91,11 @@ function throughputRows(opts: BenchOptions, throughput: ThroughputResult): Row[]
   const cpu = (
     side: 'client' | 'worker',
     own: number[],
-    runs: { s3CpuSeconds: number; s3EventLoopBusy: number }[],
+    runs: { s3CpuSeconds: number; s3EventLoopBusy: number; machineBusyCores: number }[],
   ) =>
     `CPU ms/object: ${side} ${ms(own)}, S3 server ${ms(runs.map((r) => r.s3CpuSeconds))}; ` +
-    `S3 event loop busy ${(spread(runs.map((r) => r.s3EventLoopBusy)).median * 100).toFixed(0)} %`;
+    `S3 event loop busy ${(spread(runs.map((r) => r.s3EventLoopBusy)).median * 100).toFixed(0)} %; ` +
+    `machine ${spread(runs.map((r) => r.machineBusyCores)).median.toFixed(2)} of ${cores} cores busy`;
   const bareCpu = (runs: BareRun[]) =>
     cpu(
       'client',

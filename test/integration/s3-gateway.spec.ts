@@ -186,6 +186,24 @@ describe('fixtures/s3-gateway in front of a real s3rver', function () {
     expect((await request(stack.port, 'GET', '/private-data/a.jpg', signed())).status).to.equal(200);
   });
 
+  it('fails folder listings alone when asked to', async function () {
+    stack.gateway.setFaults({ failRate: 0, failFolderListings: true });
+    const faultsBefore = stack.gateway.counts().injectedFaults;
+    const folders = await request(stack.port, 'GET', '/private-data?list-type=2&delimiter=%2F', signed());
+    expect(folders.status).to.equal(503);
+    expect(folders.body.toString()).to.contain('<Code>SlowDown</Code>');
+    expect((await request(stack.port, 'GET', '/private-data?list-type=2', signed())).status).to.equal(200);
+    expect((await request(stack.port, 'GET', '/private-data/a.jpg', signed())).status).to.equal(200);
+    expect(
+      (await request(stack.port, 'GET', '/private-data?list-type=2&delimiter=', signed())).status,
+    ).to.equal(200);
+    expect(stack.gateway.counts().injectedFaults - faultsBefore).to.equal(1);
+    stack.gateway.setFaults({ failRate: 0 });
+    expect(
+      (await request(stack.port, 'GET', '/private-data?list-type=2&delimiter=%2F', signed())).status,
+    ).to.equal(200);
+  });
+
   it('fails the same requests again for the same seed', async function () {
     async function pattern(): Promise<number[]> {
       stack.gateway.setFaults({ failRate: 0.5, seed: 42 });

@@ -52,7 +52,10 @@ describe('first scans cut at folders', function () {
     db = await openTestStore('postgres');
     world.stack.gateway.resetCounts();
   });
-  afterEach(async () => db?.cleanup());
+  afterEach(async () => {
+    world.stack.gateway.setFaults({ failRate: 0 });
+    await db?.cleanup();
+  });
 
   it('reads every object once in ranges that begin at the folders, and learns the keys for the next scan', async () => {
     const { config } = await world.config({ top: SMALL_PAGES });
@@ -93,6 +96,27 @@ describe('first scans cut at folders', function () {
     try {
       const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
       expect(outcome.scan.buckets.map((b) => [b.shard, b.listed])).to.deep.equal([[0, OBJECTS]]);
+      expect(fingerprint(outcome.findings)).to.deep.equal(reference);
+    } finally {
+      await runtime.dispose();
+    }
+  });
+
+  it('scans the bucket as one shard, with a note, when its folders cannot be listed', async () => {
+    world.stack.gateway.setFaults({ failRate: 0, failFolderListings: true });
+    const { config } = await world.config({
+      top: 'scan: { listPageSize: 20, requestRetries: 1, retryMinMs: 1, retryMaxMs: 5 }',
+    });
+    const runtime = await openTestRuntime(config, db.store);
+    try {
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+      expect(outcome.scan.status, outcome.scan.errors.join('\n')).to.equal('completed');
+      expect(outcome.scan.buckets.map((b) => [b.shard, b.listed])).to.deep.equal([[0, OBJECTS]]);
+      expect(outcome.scan.notes.filter((n) => n.includes('could not list its folders'))).to.have.length(1);
+      const counts = world.stack.gateway.counts();
+      // The root's folder listing, tried twice (requestRetries 1), and nothing after it.
+      expect(counts.injectedFaults).to.equal(2);
+      expect(counts.signedGets).to.equal(OBJECTS);
       expect(fingerprint(outcome.findings)).to.deep.equal(reference);
     } finally {
       await runtime.dispose();

@@ -32,10 +32,12 @@ function resolveUncached(
     dt.hour === parts.hour &&
     dt.minute === parts.minute;
   if (!sameWallClock(local)) return { instant: local.toJSDate(), resolution: 'spring-gap' };
-  // luxon picks the later offset in a repeated hour; look one hour earlier for the first occurrence.
-  const earlier = local.minus({ hours: 1 });
-  if (earlier.offset !== local.offset) {
-    const candidate = DateTime.fromMillis(local.toMillis() - (earlier.offset - local.offset) * 60_000, {
+  // luxon picks the later offset in a repeated wall-clock time. The offset a day earlier says how far
+  // the clocks went back (an hour in most zones, two in Antarctica/Troll, 30 minutes on Lord Howe);
+  // moved back by that much, the same wall clock shows only when it is the first occurrence.
+  const before = local.minus({ hours: 24 });
+  if (before.offset > local.offset) {
+    const candidate = DateTime.fromMillis(local.toMillis() - (before.offset - local.offset) * 60_000, {
       zone,
     });
     if (sameWallClock(candidate) && candidate.toMillis() < local.toMillis()) {

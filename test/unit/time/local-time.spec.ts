@@ -6,11 +6,12 @@ import { formatWallClock, resolveLocalTime, zoneOffsetMinutes } from '../../../c
  * The cached zone maths against luxon itself, minute by minute across the days where the clocks
  * change: the caches (per wall-clock hour, per UTC hour) must never answer what luxon would not.
  */
-// Amsterdam (the contract's zone), a 30-minute DST shift (Lord Howe), a zone moving from :30 to :45
-// (Kathmandu, 1986), a negative :30 zone with DST, and the southern hemisphere.
+// Amsterdam (the contract's zone), a 30-minute DST shift (Lord Howe), a two-hour one (Troll), a zone
+// moving from :30 to :45 (Kathmandu, 1986), a negative :30 zone with DST, and the southern hemisphere.
 const ZONES: { zone: string; year: number }[] = [
   { zone: 'Europe/Amsterdam', year: 2026 },
   { zone: 'Australia/Lord_Howe', year: 2026 },
+  { zone: 'Antarctica/Troll', year: 2026 },
   { zone: 'Asia/Kathmandu', year: 1985 },
   { zone: 'America/St_Johns', year: 2026 },
   { zone: 'Australia/Sydney', year: 2026 },
@@ -84,9 +85,16 @@ describe('zone maths, cached, against luxon', () => {
             const later = DateTime.fromObject(parts, { zone });
             expect(resolved.instant.getTime(), label).to.be.lessThan(later.toMillis());
           } else {
-            expect(resolved.instant.getTime(), label).to.equal(
-              DateTime.fromObject(parts, { zone }).toMillis(),
-            );
+            const later = DateTime.fromObject(parts, { zone });
+            expect(resolved.instant.getTime(), label).to.equal(later.toMillis());
+            // No earlier instant shows this wall clock: a repeat taken for an exact time would.
+            for (const minutesBack of [30, 60, 120]) {
+              const earlier = later.minus({ minutes: minutesBack });
+              expect(
+                earlier.toFormat('yyyy-MM-dd HH:mm:ss'),
+                `${label}: the same wall clock ${minutesBack} minutes earlier`,
+              ).to.not.equal(later.toFormat('yyyy-MM-dd HH:mm:ss'));
+            }
           }
         }
       }

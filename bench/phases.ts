@@ -16,7 +16,7 @@ import {
   type GetStalls,
   type ScanRun,
 } from './pipeline.js';
-import { busyCoresBetween, machineCpu } from './machine-cpu.js';
+import { busyCoresBetween, machineCpu, type MachineLoad } from './machine-cpu.js';
 import { s3LoadBetween, type CountingS3 } from './s3-process.js';
 import { profiled } from './inspector-profile.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
@@ -49,16 +49,16 @@ function nextPrefix(world: BenchWorld, tag: string): string {
 }
 
 /** A bare client's run, with the S3 process's CPU seconds and event-loop busy share during it. */
-export type BareRun = ReadRun & { s3CpuSeconds: number; s3EventLoopBusy: number; machineBusyCores: number };
+export type BareRun = ReadRun & { s3CpuSeconds: number; s3EventLoopBusy: number; machine: MachineLoad };
 
 /** Runs `read` and adds what the S3 process spent meanwhile. */
 async function withS3Cpu(s3: CountingS3, read: () => Promise<ReadRun>): Promise<BareRun> {
   const before = await s3.load();
   const machineBefore = machineCpu();
   const run = await read();
-  const machineBusyCores = busyCoresBetween(machineBefore, machineCpu());
+  const machine = busyCoresBetween(machineBefore, machineCpu());
   const spent = s3LoadBetween(before, await s3.load());
-  return { ...run, s3CpuSeconds: spent.cpuSeconds, s3EventLoopBusy: spent.eventLoopBusy, machineBusyCores };
+  return { ...run, s3CpuSeconds: spent.cpuSeconds, s3EventLoopBusy: spent.eventLoopBusy, machine };
 }
 
 export interface ThroughputResult {

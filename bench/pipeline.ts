@@ -13,7 +13,7 @@ import type { Scan } from '../core/model.js';
 import { runScan } from '../bin/commands/scan.command.js';
 import { openTestStore, TEST_DATABASE_URL, type TestStore } from '../test/helpers/database.js';
 import { onCleanup } from './cleanup.js';
-import { busyCoresBetween, machineCpu, type MachineCpu } from './machine-cpu.js';
+import { busyCoresBetween, machineCpu, type MachineCpu, type MachineLoad } from './machine-cpu.js';
 import { s3LoadBetween, type CountingS3, type S3Load } from './s3-process.js';
 import { removeRedisKeys, SOURCE_ID } from './world.js';
 
@@ -148,8 +148,8 @@ export interface ScanRun {
   s3CpuSeconds: number;
   /** The share of the scan's time the S3 process's event loop was busy (0-1). */
   s3EventLoopBusy: number;
-  /** Cores of the whole machine busy on average during the scan (bench/machine-cpu.ts). */
-  machineBusyCores: number;
+  /** Cores of the whole machine busy (and stolen) on average during the scan (bench/machine-cpu.ts). */
+  machine: MachineLoad;
   /** performance.now() at the start and at the end of the scan, to place samples taken meanwhile. */
   startedAt: number;
   endedAt: number;
@@ -180,15 +180,26 @@ async function startClocks(s3: CountingS3): Promise<RunStart> {
   return { s3Load, cpu: process.cpuUsage(), machine: machineCpu(), start: performance.now() };
 }
 
+/** The clocks as a scan ended: read at once, before the counting and describing that follow. */
+interface RunEnd {
+  benchCpuSeconds: number;
+  machineLoad: MachineLoad;
+  s3Spent: ReturnType<typeof s3LoadBetween>;
+}
+
+async function stopClocks(s3: CountingS3, clocks: RunStart): Promise<RunEnd> {
+  const benchCpuSeconds = cpuSince(clocks.cpu);
+  const machineLoad = busyCoresBetween(clocks.machine, machineCpu());
+  return { benchCpuSeconds, machineLoad, s3Spent: s3LoadBetween(clocks.s3Load, await s3.load()) };
+}
+
 async function describeRun(
   runtime: Runtime,
   s3: CountingS3,
   scan: Scan,
-  timing: RunStart & { end: number; stalls: GetStalls },
+  timing: RunStart & RunEnd & { end: number; stalls: GetStalls },
 ): Promise<ScanRun> {
-  const benchCpuSeconds = cpuSince(timing.cpu);
-  const machineBusyCores = busyCoresBetween(timing.machine, machineCpu());
-  const s3Spent = s3LoadBetween(timing.s3Load, await s3.load());
+  const { benchCpuSeconds, machineLoad, s3Spent } = timing;
   const seconds = (timing.end - timing.start) / 1000;
   const results = await bucketResults(runtime, scan.id);
   const sum = (pick: (r: ScanBucketResult) => number) => results.reduce((n, r) => n + pick(r), 0);
@@ -211,7 +222,7 @@ async function describeRun(
     benchCpuSeconds,
     s3CpuSeconds: s3Spent.cpuSeconds,
     s3EventLoopBusy: s3Spent.eventLoopBusy,
-    machineBusyCores,
+    machine: machineLoad,
     startedAt: timing.start,
     endedAt: timing.end,
   };
@@ -275,8 +286,9 @@ async function timedScan(
     sampler = await sampleGetStalls(s3);
     const clocks = await startClocks(s3);
     const { scan, end } = await run(watcher);
+    const stopped = await stopClocks(s3, clocks);
     const stalls = await sampler.stop();
-    return await describeRun(runtime, s3, scan, { ...clocks, end, stalls });
+    return await describeRun(runtime, s3, scan, { ...clocks, ...stopped, end, stalls });
   } finally {
     // After a failure too: the sampler would otherwise go on asking for ever.
     await sampler?.stop().catch(() => undefined);

@@ -12,12 +12,14 @@ import {
   openBenchStore,
   remoteScan,
   sampleGetStalls,
+  startClocks,
+  stopClocks,
   type BenchStore,
   type GetStalls,
   type ScanRun,
 } from './pipeline.js';
-import { busyCoresBetween, machineCpu, type MachineLoad } from './machine-cpu.js';
-import { s3LoadBetween, type CountingS3 } from './s3-process.js';
+import type { MachineLoad } from './machine-cpu.js';
+import type { CountingS3 } from './s3-process.js';
 import { profiled } from './inspector-profile.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 import { BUCKET, type BenchWorld } from './world.js';
@@ -53,12 +55,15 @@ export type BareRun = ReadRun & { s3CpuSeconds: number; s3EventLoopBusy: number;
 
 /** Runs `read` and adds what the S3 process spent meanwhile. */
 async function withS3Cpu(s3: CountingS3, read: () => Promise<ReadRun>): Promise<BareRun> {
-  const before = await s3.load();
-  const machineBefore = machineCpu();
+  const clocks = await startClocks(s3);
   const run = await read();
-  const machine = busyCoresBetween(machineBefore, machineCpu());
-  const spent = s3LoadBetween(before, await s3.load());
-  return { ...run, s3CpuSeconds: spent.cpuSeconds, s3EventLoopBusy: spent.eventLoopBusy, machine };
+  const { s3Spent, machineLoad } = await stopClocks(s3, clocks);
+  return {
+    ...run,
+    s3CpuSeconds: s3Spent.cpuSeconds,
+    s3EventLoopBusy: s3Spent.eventLoopBusy,
+    machine: machineLoad,
+  };
 }
 
 export interface ThroughputResult {

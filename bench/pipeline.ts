@@ -167,27 +167,30 @@ async function bucketResults(runtime: Runtime, scanId: string): Promise<ScanBuck
   return Object.values(await job.getChildrenValues<ScanBucketResult>());
 }
 
-/** Where the clocks stood when a scan started: this process's CPU, the S3 process's, the time. */
-interface RunStart {
+/**
+ * Where the clocks stood when a measurement (a scan, or a bare client's run) started: this
+ * process's CPU, the S3 process's, the machine's, the time.
+ */
+export interface RunStart {
   cpu: NodeJS.CpuUsage;
   s3Load: S3Load;
   machine: MachineCpu;
   start: number;
 }
 
-async function startClocks(s3: CountingS3): Promise<RunStart> {
+export async function startClocks(s3: CountingS3): Promise<RunStart> {
   const s3Load = await s3.load();
   return { s3Load, cpu: process.cpuUsage(), machine: machineCpu(), start: performance.now() };
 }
 
 /** The clocks as a scan ended: read at once, before the counting and describing that follow. */
-interface RunEnd {
+export interface RunEnd {
   benchCpuSeconds: number;
   machineLoad: MachineLoad;
   s3Spent: ReturnType<typeof s3LoadBetween>;
 }
 
-async function stopClocks(s3: CountingS3, clocks: RunStart): Promise<RunEnd> {
+export async function stopClocks(s3: CountingS3, clocks: RunStart): Promise<RunEnd> {
   const benchCpuSeconds = cpuSince(clocks.cpu);
   const machineLoad = busyCoresBetween(clocks.machine, machineCpu());
   return { benchCpuSeconds, machineLoad, s3Spent: s3LoadBetween(clocks.s3Load, await s3.load()) };

@@ -20,6 +20,10 @@ import { s3Sink } from '../../fixtures/s3-sink.js';
 export const BULK_ENV = { CAM_ACCESS_KEY: 'S3RVER', CAM_SECRET_KEY: 'S3RVER' };
 export const BULK_BUCKET = 'bulk-camera';
 
+/** The key of object `index` unless startBulkWorld is told otherwise: date folders, as cameras write them. */
+export const bulkKey = (index: number): string =>
+  `2026/11/${String(index % 7).padStart(2, '0')}/cam-${String(index).padStart(5, '0')}.jpg`;
+
 /** Findings as sorted `bucket/key#rule` lines, to compare one scan's findings with another's. */
 export const fingerprint = (findings: Finding[]): string[] =>
   findings.map((f) => `${f.bucket}/${f.key}#${f.rule}`).sort();
@@ -69,8 +73,7 @@ export interface BulkWorld {
  */
 export async function startBulkWorld(
   objects: number,
-  keyOf: (index: number) => string = (i) =>
-    `2026/11/${String(i % 7).padStart(2, '0')}/cam-${String(i).padStart(5, '0')}.jpg`,
+  keyOf: (index: number) => string = bulkKey,
 ): Promise<BulkWorld> {
   const directory = await mkdtemp(join(tmpdir(), 'anpr-bulk-'));
   const stack = await startS3Stack({ directory: join(directory, 's3') });

@@ -12,6 +12,7 @@ import {
   BULK_BUCKET,
   BULK_ENV,
   bucketJobsPerWorker,
+  bulkKey,
   fingerprint,
   queueBulkScan,
   startBulkWorld,
@@ -197,10 +198,7 @@ describe('scans that lose a worker or meet a failing server', function () {
   });
 
   it('stores and checkpoints only whole pages, in key order, when one object keeps failing', async () => {
-    const keys = Array.from(
-      { length: OBJECTS },
-      (_, i) => `2026/11/${String(i % 7).padStart(2, '0')}/cam-${String(i).padStart(5, '0')}.jpg`,
-    ).sort();
+    const keys = Array.from({ length: OBJECTS }, (_, i) => bulkKey(i)).sort();
     // On the fifth page of 20 keys; the sixth page is listed and its reads queued meanwhile.
     const failing = keys[95]!;
     const { config } = await world.config({

@@ -11,6 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import * as prettier from 'prettier';
 import { cleanupAll, installCleanupHandlers, onCleanup } from './cleanup.js';
+import { planCpuSplit, type CpuSplit } from './cpu-affinity.js';
 import { renderPool, makeObject, verifyObject } from './images.js';
 import { parseOptions, type BenchOptions } from './options.js';
 import {
@@ -83,7 +84,7 @@ async function planScale(
   };
 }
 
-async function main(opts: BenchOptions): Promise<void> {
+async function main(opts: BenchOptions, pin: CpuSplit | null): Promise<void> {
   const machine = describeMachine();
   const command = commandLine(process.argv.slice(2));
   log(`machine: ${machine.cpus}; ${machine.memory}; Node ${machine.node}; ${machine.os}`);
@@ -123,7 +124,8 @@ async function main(opts: BenchOptions): Promise<void> {
   notes.push(scalePlan.note);
   log(scalePlan.note);
 
-  const world: BenchWorld = await startWorld({ cpuProfDir: opts.cpuProfDir });
+  const world: BenchWorld = await startWorld({ pin });
+  log(`CPUs: ${world.cpus}`);
   onCleanup('redis keys of the run', async () => {
     await removeRedisKeys(world.runId);
   });
@@ -178,6 +180,7 @@ async function main(opts: BenchOptions): Promise<void> {
     `store: PostgreSQL (${await postgresVersion()}, a fresh schema per store); queue: BullMQ on the local Redis`,
     `S3: s3rver behind the counting gateway (fixtures/s3-server.ts) in a child process of its own, as a remote S3 server is; ` +
       `the bare client of (a) and the worker of (b)-(c) run in the benchmark process, (d) and (f) in \`anpr-audit worker\` child processes`,
+    `CPUs: ${world.cpus}`,
     `medians of ${opts.runs} interleaved runs for (a)-(c), ${processRuns} run(s) for (d) and (f); ratios are against baselines of this run`,
   ];
   const table = textTable(rows);
@@ -210,8 +213,9 @@ function rowsNotes(opts: BenchOptions, processes: ProcessesResult): string[] {
   );
   if (opts.cpuProfDir) {
     notes.push(
-      `CPU profiles written to ${opts.cpuProfDir}: the worker processes, the S3 process, and this process ` +
-        `during each (a), (a') and (b) run (bench-a-runK, bench-a-listing-runK, bench-b-runK); summarise with ` +
+      `CPU profiles written to ${opts.cpuProfDir}: the worker processes, and this process and the S3 process ` +
+        `during each (a), (a') and (b) run (bench-a-runK, bench-a-listing-runK, bench-b-runK, each with its -s3 ` +
+        `twin); summarise with ` +
         `tsx bench/cpu-profile.ts. The profiler slows the scan more than the bare client, so (b) gets no verdict`,
     );
   }
@@ -232,8 +236,11 @@ async function postgresVersion(): Promise<string> {
 
 installCleanupHandlers();
 let options: BenchOptions;
+let cpuSplit: CpuSplit | null;
 try {
   options = parseOptions(process.argv.slice(2));
+  // Before anything starts: a --pin this machine cannot do is a bad option.
+  cpuSplit = options.pin ? await planCpuSplit() : null;
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);
   process.exit(2);
@@ -246,7 +253,7 @@ async function finish(code: number): Promise<never> {
   process.exit(code);
 }
 
-main(options).then(
+main(options, cpuSplit).then(
   () => finish(0),
   (error: unknown) => {
     process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);

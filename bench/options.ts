@@ -16,6 +16,8 @@ export interface BenchOptions {
   pool: number;
   /** Uploads in flight while filling the bucket. */
   uploadConcurrency: number;
+  /** Pin the S3 process to a CPU of its own (bench/cpu-affinity.ts). */
+  pin: boolean;
   /** Write V8 CPU profiles of the worker processes into this directory. */
   cpuProfDir: string | null;
   /** Where the markdown table goes. */
@@ -23,7 +25,8 @@ export interface BenchOptions {
 }
 
 const USAGE = `Usage: npm run bench -- [--n N] [--scale S] [--concurrency C] [--worker-concurrency J]
-                        [--runs R] [--pool P] [--upload-concurrency U] [--cpu-prof DIR] [--out FILE]`;
+                        [--runs R] [--pool P] [--upload-concurrency U] [--pin] [--cpu-prof DIR]
+                        [--out FILE]`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -45,6 +48,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       pool: { type: 'string' },
       'upload-concurrency': { type: 'string' },
       'cpu-prof': { type: 'string' },
+      pin: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -63,6 +67,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     runs: positiveInt('runs', values.runs, 3),
     pool: positiveInt('pool', values.pool, 64),
     uploadConcurrency: positiveInt('upload-concurrency', values['upload-concurrency'], 16),
+    pin: values.pin,
     cpuProfDir: values['cpu-prof'] ?? null,
     out: values.out ?? 'bench/results.md',
   };

@@ -95,13 +95,17 @@ export async function measureThroughput(world: BenchWorld, opts: BenchOptions): 
     const sampler = await sampleGetStalls(world.stack);
     let read: BareRun;
     try {
-      read = await profiled(opts.cpuProfDir, `bench-a-run${run}`, () =>
-        withS3Cpu(world.stack, () =>
-          bareReads(world.storage, BUCKET, listing.objects, {
-            concurrency: opts.concurrency,
-            headBytes: HEAD_BYTES,
-          }),
-        ),
+      read = await profiled(
+        opts.cpuProfDir,
+        `bench-a-run${run}`,
+        () =>
+          withS3Cpu(world.stack, () =>
+            bareReads(world.storage, BUCKET, listing.objects, {
+              concurrency: opts.concurrency,
+              headBytes: HEAD_BYTES,
+            }),
+          ),
+        world.stack,
       );
     } finally {
       bareStalls.push(await sampler.stop());
@@ -113,13 +117,17 @@ export async function measureThroughput(world: BenchWorld, opts: BenchOptions): 
     }
     bare.push(read);
     log(`  (a) run ${run}: ${read.objectsPerSecond.toFixed(1)} objects/s`);
-    const listedRead = await profiled(opts.cpuProfDir, `bench-a-listing-run${run}`, () =>
-      withS3Cpu(world.stack, () =>
-        bareListAndRead(world.storage, BUCKET, {
-          concurrency: opts.concurrency,
-          headBytes: HEAD_BYTES,
-        }),
-      ),
+    const listedRead = await profiled(
+      opts.cpuProfDir,
+      `bench-a-listing-run${run}`,
+      () =>
+        withS3Cpu(world.stack, () =>
+          bareListAndRead(world.storage, BUCKET, {
+            concurrency: opts.concurrency,
+            headBytes: HEAD_BYTES,
+          }),
+        ),
+      world.stack,
     );
     if (listedRead.failures > 0)
       throw new Error(`bare client with listing: ${listedRead.failures} reads failed`);
@@ -129,8 +137,11 @@ export async function measureThroughput(world: BenchWorld, opts: BenchOptions): 
     const store = await openBenchStore(world.runId);
     const { config } = await world.config(nextPrefix(world, 'b'), { concurrency: opts.concurrency });
     const runtime = await openBenchRuntime(config, store);
-    const scan = await profiled(opts.cpuProfDir, `bench-b-run${run}`, () =>
-      inProcessScan(runtime, world.stack, { workerConcurrency: opts.workerConcurrency }),
+    const scan = await profiled(
+      opts.cpuProfDir,
+      `bench-b-run${run}`,
+      () => inProcessScan(runtime, world.stack, { workerConcurrency: opts.workerConcurrency }),
+      world.stack,
     );
     await runtime.dispose();
     checkComplete(scan, world.count, '(b) full scan');

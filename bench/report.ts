@@ -28,6 +28,15 @@ export function formatSpread(s: Spread, digits = 1, unit = ''): string {
   return `${f(s.median)}${unit} (${f(s.min)}-${f(s.max)}, ±${(pct / 2).toFixed(0)}%, ${s.runs} runs)`;
 }
 
+/**
+ * A ratio's spread with two digits, or three when its median is within 0.005 of `target`: there two
+ * would round a miss onto the target (0.8996 shown as 0.90 beside FAIL).
+ */
+export function formatRatio(s: Spread, target?: number): string {
+  const nearTarget = target !== undefined && Math.abs(s.median - target) < 0.005;
+  return formatSpread(s, nearTarget ? 3 : 2);
+}
+
 export const MiB = 1024 * 1024;
 export const KiB = 1024;
 

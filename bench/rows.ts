@@ -10,7 +10,7 @@ import type {
 } from './phases.js';
 import type { MachineLoad } from './machine-cpu.js';
 import type { ScanRun } from './pipeline.js';
-import { formatSpread, KiB, MiB, spread, verdict, type Row } from './report.js';
+import { formatRatio, formatSpread, KiB, MiB, spread, verdict, type Row } from './report.js';
 
 /** Median cores busy and stolen, of the machine's cores (bench/machine-cpu.ts). */
 function machineLoad(loads: MachineLoad[]): string {
@@ -121,7 +121,7 @@ function throughputRows(opts: BenchOptions, throughput: ThroughputResult): Row[]
       what: 'the same bare client listing the bucket while it reads (a scan must list)',
       measured:
         `${formatSpread(spread(listedRates), 1, ' obj/s')}; ${bareCpu(throughput.bareListed)}; ` +
-        `(b) reaches ${formatSpread(listedRatio, 2)} of it`,
+        `(b) reaches ${formatRatio(listedRatio)} of it`,
       target: '-',
       verdict: 'n/a',
     },
@@ -129,7 +129,7 @@ function throughputRows(opts: BenchOptions, throughput: ThroughputResult): Row[]
       id: '(b)',
       what: 'full scan: runScan (in-process worker), queue, PostgreSQL store',
       measured:
-        `${formatSpread(spread(fullRates), 1, ' obj/s')}; ratio to (a) ${formatSpread(fullRatio, Math.abs(fullRatio.median - 0.9) < 0.005 ? 3 : 2)}; ` +
+        `${formatSpread(spread(fullRates), 1, ' obj/s')}; ratio to (a) ${formatRatio(fullRatio, 0.9)}; ` +
         `${cpu(
           'worker',
           full.map((r) => r.benchCpuSeconds),
@@ -156,7 +156,7 @@ function rescanRows(rescan: RescanResult): Row[] {
       what: 'rescan of the unchanged bucket (default shardSize)',
       measured:
         `${formatSpread(spread(seconds(rescan.rescans)), 2, ' s')}; GETs ${gets.join(', ')}; bare listing ` +
-        `${formatSpread(spread(rescan.listing), 2, ' s')}; ratio ${formatSpread(ratio, 2)}; ` +
+        `${formatSpread(spread(rescan.listing), 2, ' s')}; ratio ${formatRatio(ratio, 1.5)}; ` +
         `${first?.shards ?? 0} shard(s), ${first?.listRequests ?? 0} list requests`,
       target: '0 GETs, <= 1.5 x listing',
       verdict: verdict(gets.every((g) => g === 0) && ratio.median <= 1.5),
@@ -165,7 +165,7 @@ function rescanRows(rescan: RescanResult): Row[] {
       id: '(c)',
       what: 'same rescan in one shard (shardSize > N), for comparison',
       measured:
-        `${formatSpread(spread(seconds(rescan.oneShard)), 2, ' s')}; ratio ${formatSpread(oneShardRatio, 2)}; ` +
+        `${formatSpread(spread(seconds(rescan.oneShard)), 2, ' s')}; ratio ${formatRatio(oneShardRatio)}; ` +
         `GETs ${rescan.oneShard.map((r) => r.signedGets).join(', ')}; ${rescan.oneShard[0]?.listRequests ?? 0} list requests`,
       target: '-',
       verdict: 'n/a',

@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { startS3Stack } from '../fixtures/s3-server.js';
+import { startProfile, type RunningProfile } from './inspector-profile.js';
 import type { S3ProcessMessage, S3ProcessOp, S3ProcessOps, S3ProcessRequest } from './s3-process.js';
 
 const directory = process.argv[2];
@@ -32,8 +33,9 @@ function send(message: S3ProcessMessage): Promise<void> {
 }
 
 let closing = false;
+let profile: RunningProfile | null = null;
 
-async function answer(op: S3ProcessOp): Promise<S3ProcessOps[S3ProcessOp]> {
+async function answer(op: S3ProcessOp, path: string | undefined): Promise<S3ProcessOps[S3ProcessOp]> {
   switch (op) {
     case 'counts':
       return stack.gateway.counts();
@@ -49,6 +51,18 @@ async function answer(op: S3ProcessOp): Promise<S3ProcessOps[S3ProcessOp]> {
         eventLoopIdleMs: loop.idle,
       };
     }
+    case 'profile-start':
+      if (profile) throw new Error('a profile is already running');
+      profile = await startProfile();
+      return null;
+    case 'profile-stop': {
+      if (!profile) throw new Error('no profile is running');
+      if (!path) throw new Error('profile-stop needs a path');
+      const running = profile;
+      profile = null;
+      await running.stop(path);
+      return null;
+    }
     case 'close':
       closing = true;
       await stack.close();
@@ -59,8 +73,8 @@ async function answer(op: S3ProcessOp): Promise<S3ProcessOps[S3ProcessOp]> {
 }
 
 process.on('message', (message: unknown) => {
-  const { id, op } = message as S3ProcessRequest;
-  void answer(op).then(
+  const { id, op, path } = message as S3ProcessRequest;
+  void answer(op, path).then(
     async (result) => {
       await send({ id, result });
       if (op === 'close') process.exit(0);

@@ -8,6 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { GatewayCounts } from '../fixtures/s3-gateway.js';
 import { onCleanup } from './cleanup.js';
+import type { ProfiledPeer } from './inspector-profile.js';
 
 /** The requests the child answers, and the result of each. */
 export interface S3ProcessOps {
@@ -17,6 +18,10 @@ export interface S3ProcessOps {
   'reset-counts': null;
   /** The child's CPU time and event-loop time since it started. */
   load: S3Load;
+  /** Starts the V8 CPU profiler in the child. */
+  'profile-start': null;
+  /** Stops it and writes the profile to the request's `path`. */
+  'profile-stop': null;
   /** Closes the stack, answers, then exits 0. */
   close: null;
 }
@@ -26,6 +31,8 @@ export type S3ProcessOp = keyof S3ProcessOps;
 export interface S3ProcessRequest {
   id: number;
   op: S3ProcessOp;
+  /** Where `profile-stop` writes the profile. */
+  path?: string;
 }
 
 /** Child to parent: the answer to request `id`, or the child's start-up message. */
@@ -75,7 +82,7 @@ export interface CountingS3 {
 }
 
 /** A running S3 child process. Requests reject if the child has exited (or does not answer in 30 s). */
-export interface S3Process extends S3ProcessEndpoint, CountingS3 {
+export interface S3Process extends S3ProcessEndpoint, CountingS3, ProfiledPeer {
   pid: number;
   /** Asks the child to close the stack and exit; SIGKILL after 10 s. Idempotent, never rejects. */
   close(): Promise<void>;
@@ -97,14 +104,9 @@ function isMessage(value: unknown): value is S3ProcessMessage {
  * The child is closed by the benchmark's clean-up if nobody closes it before, and exits by itself when
  * this process goes away (its IPC channel closes), so an aborted benchmark leaves no server behind.
  */
-export async function startS3Process(options: {
-  directory: string;
-  /** Write a V8 CPU profile of the S3 process into this directory when it exits. */
-  cpuProfDir?: string | null;
-}): Promise<S3Process> {
-  const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+export async function startS3Process(options: { directory: string }): Promise<S3Process> {
   const child: ChildProcess = fork(ENTRY, [options.directory], {
-    execArgv: ['--import', 'tsx', ...profile],
+    execArgv: ['--import', 'tsx'],
     // stdout is not inherited: the benchmark's table goes to stdout.
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -171,7 +173,7 @@ export async function startS3Process(options: {
   ready = true;
 
   let nextId = 0;
-  const request = <Op extends S3ProcessOp>(op: Op): Promise<S3ProcessOps[Op]> =>
+  const request = <Op extends S3ProcessOp>(op: Op, path?: string): Promise<S3ProcessOps[Op]> =>
     new Promise((resolve, reject) => {
       if (exitReason !== null) {
         reject(new Error(exitReason));
@@ -193,7 +195,7 @@ export async function startS3Process(options: {
           reject(error);
         },
       });
-      const message: S3ProcessRequest = { id, op };
+      const message: S3ProcessRequest = path === undefined ? { id, op } : { id, op, path };
       child.send(message, (error) => {
         if (error === null) return;
         pending.get(id)?.reject(error);
@@ -223,6 +225,12 @@ export async function startS3Process(options: {
       await request('reset-counts');
     },
     load: () => request('load'),
+    startProfile: async () => {
+      await request('profile-start');
+    },
+    stopProfile: async (path) => {
+      await request('profile-stop', path);
+    },
     async close() {
       await unregister();
       await shutdown();

@@ -14,6 +14,7 @@ import { parseConfig, type Config } from '../config/load.js';
 import { SourceStorage } from '../core/storage/s3-storage.js';
 import { onCleanup, trackDirectory } from './cleanup.js';
 import { makeObject, type BaseImage } from './images.js';
+import { applyCpuSplit, type CpuSplit } from './cpu-affinity.js';
 import { startS3Process, type S3Process } from './s3-process.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -32,6 +33,8 @@ export interface BenchWorld {
   env: Record<string, string>;
   /** Run id: every Redis prefix and schema of this run starts with it. */
   runId: string;
+  /** How the CPUs are shared between the S3 process and the rest (bench/cpu-affinity.ts). */
+  cpus: string;
   /** Objects uploaded so far (keys are objects 0..count-1) and their bytes. */
   count: number;
   bytes: number;
@@ -79,10 +82,13 @@ export async function freeBytes(path: string): Promise<number> {
  * Starts the S3 process (s3rver + gateway) on a new temp dir and creates the bucket. Cleaned up on
  * exit (startS3Process registers the process's own clean-up).
  */
-export async function startWorld(opts: { cpuProfDir?: string | null } = {}): Promise<BenchWorld> {
+export async function startWorld(opts: { pin: CpuSplit | null }): Promise<BenchWorld> {
   const directory = await mkdtemp(join(tmpdir(), 'anpr-bench-'));
   trackDirectory(directory);
-  const stack = await startS3Process({ directory: join(directory, 's3'), cpuProfDir: opts.cpuProfDir });
+  const stack = await startS3Process({ directory: join(directory, 's3') });
+  const cpus = opts.pin
+    ? await applyCpuSplit(opts.pin, stack.pid)
+    : 'shared: the scheduler places every process on any CPU (--pin gives the S3 process one of its own)';
   const credentials = { accessKey: stack.accessKey, secretKey: stack.secretKey };
   // Uploads go straight to s3rver, so the gateway counts only what the auditor does.
   const upstream = new SourceStorage({
@@ -104,6 +110,7 @@ export async function startWorld(opts: { cpuProfDir?: string | null } = {}): Pro
     storage,
     env: { [ENV_ACCESS]: stack.accessKey, [ENV_SECRET]: stack.secretKey },
     runId,
+    cpus,
     count: 0,
     bytes: 0,
     async upload(pool, more, opts) {

@@ -97,18 +97,20 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
    * not stored, nor counts of a page it does not cover.
    */
   let storing: Promise<void> = Promise.resolve();
+  /** Pages whose reads started and whose results are not yet handed to `storing`. */
+  const unsettled = new Set<PageInFlight>();
   const settle = async (page: PageInFlight): Promise<void> => {
     const read = await page.reading;
     if (read.unread.length > 0) {
-      tools.stopped = true;
-      await storing.catch(() => undefined);
       // Throttling, 5xx or time-outs that outlasted the per-request retries: fail the job so BullMQ
-      // retries it with backoff from the last checkpoint (this page is read again; what was stored
-      // is not fetched twice). After the last attempt the bucket counts as not scanned.
+      // retries it with backoff from the last checkpoint. This page is listed again, but what was
+      // read of it is kept (see keepReadObjects) and not fetched twice. After the last attempt the
+      // bucket counts as not scanned.
       throw new Error(
         `${read.unread.length} object(s) of ${request.bucket} could not be read: ${read.unread[0]}`,
       );
     }
+    unsettled.delete(page);
     addCounts(counts, read.counts);
     errors.push(...read.errors);
     const keys = page.objects.map((o) => o.key);
@@ -168,15 +170,21 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
         pruneFrom: pageStart,
         reading: quiet(readPage(deps, request, objects, tools)),
       };
+      unsettled.add(current);
       pageStart = objects.at(-1)?.key ?? pageStart;
       if (previous) await settle(previous);
       previous = current;
     }
     if (previous) await settle(previous);
     await storing;
+  } catch (error) {
+    // Reads still queued in the limiter are dropped, not made; what the pages in flight did read is
+    // kept, and the job ends only once every write has, so no write lands after a retry has started.
+    tools.stopped = true;
+    await storing.catch(() => undefined);
+    await keepReadObjects(deps, request, [...unsettled]);
+    throw error;
   } finally {
-    // On a failure, reads of a later page still queued in the limiter are dropped, not made, and the
-    // job ends only once the write in flight has, so no write lands after a retry has started.
     tools.stopped = true;
     await storing.catch(() => undefined);
   }
@@ -192,6 +200,32 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     errors: errors.slice(0, 50),
     sampleKey,
   };
+}
+
+/**
+ * When a bucket job fails, stores what its unsettled pages did read and judge: the object states,
+ * so the retry (which lists those pages again from the last checkpoint) does not fetch them twice,
+ * and their findings. Neither a checkpoint nor pruning: those need whole pages. On a 1000-key page,
+ * one object that outlasted its retries would otherwise cost the retry 999 GETs again, against a
+ * server that is throttling. Best effort: a store that fails here fails the retry's writes too, and
+ * the job's own error is the one to report.
+ */
+async function keepReadObjects(
+  deps: ScanDeps,
+  request: BucketScanRequest,
+  pages: PageInFlight[],
+): Promise<void> {
+  for (const page of pages) {
+    const read = await page.reading.catch(() => null);
+    if (read === null) continue;
+    try {
+      if (read.changedStates.length > 0) await deps.store.putObjectStates(read.changedStates);
+      if (read.findings.length > 0)
+        await deps.store.upsertFindings(request.scanId, read.findings, request.now);
+    } catch {
+      return;
+    }
+  }
 }
 
 /** A listed page on its way through the pipeline. */

@@ -160,6 +160,7 @@ describe('fixtures/s3-gateway in front of a real s3rver', function () {
       other: 1,
       denied: 1,
       injectedFaults: 0,
+      servedSignedGets: 2,
     });
     expect(counts.byBucket['private-data']).to.include({ 'get-object': 3, total: 6 });
     expect(counts.byBucket['open-data']).to.include({ 'put-object': 1, total: 1 });
@@ -169,6 +170,8 @@ describe('fixtures/s3-gateway in front of a real s3rver', function () {
   });
 
   it('injects read failures with the S3 error body at rate 1, and only on reads', async function () {
+    const served = (): number => stack.gateway.counts().servedSignedGets;
+    const servedBefore = served();
     stack.gateway.setFaults({ failRate: 1, failStatus: 503 });
     const get = await request(stack.port, 'GET', '/private-data/a.jpg', signed());
     expect(get.status).to.equal(503);
@@ -182,8 +185,10 @@ describe('fixtures/s3-gateway in front of a real s3rver', function () {
     const list = await request(stack.port, 'GET', '/private-data?list-type=2', signed());
     expect(list.status).to.equal(500);
     expect(list.body.toString()).to.contain('<Code>InternalError</Code>');
+    expect(served()).to.equal(servedBefore);
     stack.gateway.setFaults({ failRate: 0 });
     expect((await request(stack.port, 'GET', '/private-data/a.jpg', signed())).status).to.equal(200);
+    expect(served()).to.equal(servedBefore + 1);
   });
 
   it('fails folder listings alone when asked to', async function () {

@@ -187,24 +187,28 @@ describe('scans that lose a worker or meet a failing server', function () {
     });
     const runtime = await openTestRuntime(config, db.store);
     try {
+      // One page of 240 keys: at 0.3, one of its objects outlasts its five tries in about half the
+      // jobs' first attempts. The job's retry must then fetch only what was not read, not the page.
       world.stack.gateway.setFaults({ failRate: 0.3, failStatus: 503, seed: 7 });
       const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
-      expect(world.stack.gateway.counts().injectedFaults).to.be.greaterThan(20);
+      const counts = world.stack.gateway.counts();
+      expect(counts.injectedFaults).to.be.greaterThan(20);
       expect(outcome.scan.status, outcome.scan.errors.join('\n')).to.equal('completed');
       expect(fingerprint(outcome.findings)).to.deep.equal(reference);
+      expect(counts.servedSignedGets, 'objects fetched').to.equal(OBJECTS);
     } finally {
       await runtime.dispose();
     }
   });
 
-  it('stores and checkpoints only whole pages, in key order, when one object keeps failing', async () => {
+  it('checkpoints only whole pages, and keeps what it read without fetching it twice, when one object keeps failing', async () => {
     const keys = Array.from({ length: OBJECTS }, (_, i) => bulkKey(i)).sort();
     // On the fifth page of 20 keys; the sixth page is listed and its reads queued meanwhile.
     const failing = keys[95]!;
     const { config } = await world.config({
       source: '\n    firstScanShards: 1',
       top:
-        'queue: { backoffMs: 20, attempts: 1 }\n' +
+        'queue: { backoffMs: 20, attempts: 2 }\n' +
         'scan: { listPageSize: 20, requestRetries: 1, retryMinMs: 10, retryMaxMs: 20 }',
     });
     const runtime = await openTestRuntime(config, db.store);
@@ -212,12 +216,21 @@ describe('scans that lose a worker or meet a failing server', function () {
       world.stack.gateway.setFaults({ failRate: 0, failStatus: 500, failKeys: [failing] });
       const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
       expect(outcome.scan.status).to.equal('incomplete');
-      // Four whole pages were stored, nothing of the failing page or of the one read behind it.
-      const stored = await db.store.listObjectStates('edge-bulk', BULK_BUCKET, null, 1000);
-      expect(stored.map((s) => s.key)).to.deep.equal(keys.slice(0, 80));
-      expect(outcome.findings.every((f) => f.key! <= keys[79]!)).to.equal(true);
-      expect(outcome.findings.length).to.be.greaterThan(0);
+      // Both attempts end on the fifth page. Four whole pages and the rest of the fifth are stored,
+      // with whatever of the sixth was read before the job stopped; nothing past the sixth.
+      const stored = (await db.store.listObjectStates('edge-bulk', BULK_BUCKET, null, 1000)).map(
+        (s) => s.key,
+      );
+      expect(stored).to.include.members(keys.slice(0, 100).filter((k) => k !== failing));
+      expect(stored).not.to.include(failing);
+      expect(stored.every((k) => k <= keys[119]!)).to.equal(true);
+      // Every object fetched once: the retry read none of what the first attempt kept.
+      expect(world.stack.gateway.counts().servedSignedGets, 'objects fetched').to.equal(stored.length);
+      const findingKeys = new Set(outcome.findings.map((f) => f.key!));
+      expect([...findingKeys].every((k) => stored.includes(k))).to.equal(true);
+      expect(findingKeys.size).to.be.greaterThan(0);
       const job = await runtime.queue.getJob(jobIds.bucket(outcome.scan.id, 'edge-bulk', BULK_BUCKET, 0));
+      expect(job!.attemptsMade).to.equal(2);
       const checkpoint = (job!.data as ScanBucketData).checkpoint!;
       expect(checkpoint.lastKey).to.equal(keys[79]);
       expect([checkpoint.listed, checkpoint.evaluated]).to.deep.equal([80, 80]);

@@ -222,4 +222,27 @@ describe('fixtures/s3-gateway in front of a real s3rver', function () {
     expect(first).to.include(503).and.to.include(200);
     expect(await pattern()).to.deep.equal(first);
   });
+
+  it('delays object GETs when asked to, and counts the most of a bucket in flight at once', async function () {
+    stack.gateway.setFaults({ failRate: 0, delayMs: 150 });
+    stack.gateway.resetCounts();
+    try {
+      const started = Date.now();
+      const answers = await Promise.all([
+        request(stack.port, 'GET', '/private-data/a.jpg', signed()),
+        request(stack.port, 'GET', '/private-data/a.jpg', signed()),
+        request(stack.port, 'GET', '/private-data/a.jpg', signed()),
+      ]);
+      expect(answers.map((a) => a.status)).to.deep.equal([200, 200, 200]);
+      expect(Date.now() - started).to.be.at.least(150);
+      await request(stack.port, 'GET', '/private-data/a.jpg', signed());
+      expect(stack.gateway.counts().peakGetsInFlight).to.deep.equal({ 'private-data': 3 });
+      // Listings are not delayed.
+      const listed = Date.now();
+      await request(stack.port, 'GET', '/private-data?list-type=2', signed());
+      expect(Date.now() - listed).to.be.below(150);
+    } finally {
+      stack.gateway.setFaults({ failRate: 0 });
+    }
+  });
 });

@@ -65,6 +65,7 @@ export const sourceSchema = z
     accessKeyEnv: envName,
     secretKeyEnv: envName,
     buckets: z.array(bucketName).min(1, 'must declare at least one bucket'),
+    /** Reads in flight against the source, one budget for every worker process (shared in Redis). */
     concurrency: z.number().int().min(1).max(256).default(8),
     requestsPerSecond: z.number().positive().optional(),
     violationSignal: violationSignalSchema.optional(),

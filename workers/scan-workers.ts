@@ -7,6 +7,7 @@ import { createRedis, createScanWorker } from '../core/queue/connection.js';
 import type { FinalizeScanData } from '../core/queue/jobs.js';
 import type { Logger } from '../core/log.js';
 import type { Runtime } from '../core/runtime.js';
+import { sharedConcurrency } from '../core/queue/shared-concurrency.js';
 import { sharedRateGate } from '../core/queue/shared-rate.js';
 import { ScanDeps } from '../core/scan/scan-deps.js';
 import { createScanProcessor } from './scan.processor.js';
@@ -36,14 +37,29 @@ export async function startScanWorkers(
   runtime: Runtime,
   opts: { concurrency?: number; logger?: Logger } = {},
 ): Promise<ScanWorkers> {
-  // One rate budget per source for every process on this Redis prefix, not one per process.
-  const deps = new ScanDeps(runtime.config, runtime.store, (source) =>
-    sharedRateGate(runtime.redis, {
-      prefix: runtime.queueSettings.prefix,
-      sourceId: source.id,
-      requestsPerSecond: source.requestsPerSecond,
-    }),
-  );
+  // One rate and one concurrency budget per source for every process on this Redis prefix, not one
+  // per process.
+  const prefix = runtime.queueSettings.prefix;
+  const deps = new ScanDeps(runtime.config, runtime.store, {
+    rate: (source) =>
+      sharedRateGate(runtime.redis, {
+        prefix,
+        sourceId: source.id,
+        requestsPerSecond: source.requestsPerSecond,
+      }),
+    concurrency: (source, slots) =>
+      sharedConcurrency(runtime.redis, {
+        prefix,
+        sourceId: source.id,
+        concurrency: source.concurrency,
+        onChange: (share) => {
+          slots.concurrency = share;
+        },
+        inFlight: () => slots.activeCount,
+        onRedisError: (reason) =>
+          opts.logger?.warn({ source: source.id, err: reason }, 'concurrency share: Redis did not answer'),
+      }),
+  });
   const processor = createScanProcessor(deps, runtime.queue, runtime.flows);
   const connection = createRedis(runtime.queueSettings.url);
   const worker = createScanWorker(runtime.queueSettings, connection, processor, {
@@ -71,7 +87,7 @@ export async function startScanWorkers(
     async close() {
       await worker.close();
       await connection.quit().catch(() => undefined);
-      deps.close();
+      await deps.close();
     },
   };
 }

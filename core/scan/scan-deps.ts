@@ -1,12 +1,14 @@
 /**
- * What scanning needs from the outside, built once per process: config, store, one storage client
- * and one concurrency limit per source (shared by every job of that source in this process), and
- * its request-rate gate (shared by every process, see core/queue/shared-rate.ts).
+ * What scanning needs from the outside, built once per process: config, store, and per source one
+ * storage client, its read limit (shared by every job of that source in this process, and its
+ * budget by every process, see core/queue/shared-concurrency.ts) and its request-rate gate (shared
+ * by every process, see core/queue/shared-rate.ts).
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Config, SourceConfig } from '../../config/load.js';
 import { sourceRef } from '../../config/load.js';
 import type { Contract, RuleContext } from '../model.js';
+import type { ConcurrencyShare } from '../queue/shared-concurrency.js';
 import type { RateGate } from '../queue/shared-rate.js';
 import type { Store } from '../store/store.js';
 import { SourceStorage } from '../storage/s3-storage.js';
@@ -16,25 +18,38 @@ import { RegisterMatchers, type RegisterMatcher } from './register-matcher.js';
 export interface SourceHandle {
   config: SourceConfig;
   storage: SourceStorage;
-  /** Bounds parallel reads against this source in this process (`concurrency`). */
-  limit: LimitFunction;
+  /** Runs a read against this source within this process's share of its `concurrency`. */
+  limit: ReadLimit;
+  /** This process's share of the source's `concurrency`. */
+  share: ConcurrencyShare;
   /** Paces requests against this source (`requestsPerSecond`), when set. */
   rate: RateGate | null;
 }
 
-/** Makes the rate gate of a source that sets `requestsPerSecond`. */
-export type RateGateFactory = (source: SourceConfig & { requestsPerSecond: number }) => RateGate;
+/** Runs `read` once a slot is free, holding the slot until it settles. */
+export type ReadLimit = <T>(read: () => Promise<T>) => Promise<T>;
+
+/** Makes the limits a source's reads share with every other worker process. */
+export interface SharedLimits {
+  /** The rate gate of a source that sets `requestsPerSecond`. */
+  rate(source: SourceConfig & { requestsPerSecond: number }): RateGate;
+  /**
+   * This process's share of the source's `concurrency`, kept by resizing `slots` (the process's
+   * limiter of the source's reads, whose active count tells the reads in flight).
+   */
+  concurrency(source: SourceConfig, slots: LimitFunction): ConcurrencyShare;
+}
 
 /** Everything a scan processor needs; one per process. */
 export class ScanDeps {
   private readonly handles = new Map<string, SourceHandle>();
   private readonly registers: RegisterMatchers;
 
-  /** @param rateGate makes each rate-limited source's gate (shared through Redis by the workers). */
+  /** @param limits makes each source's rate gate and concurrency share (shared through Redis). */
   constructor(
     readonly config: Config,
     readonly store: Store,
-    private readonly rateGate: RateGateFactory,
+    private readonly limits: SharedLimits,
   ) {
     this.registers = new RegisterMatchers(config.contract.timezone, config.plateHashKey);
   }
@@ -55,6 +70,18 @@ export class ScanDeps {
     if (handle) return handle;
     const config = this.config.sources.find((s) => s.id === id);
     if (!config) throw new Error(`source "${id}" is not in the configuration`);
+    const slots = pLimit(config.concurrency);
+    const share = this.limits.concurrency(config, slots);
+    // The share is held while this process has reads of the source queued or in flight (and a beat
+    // longer), so a process that has nothing to read from it leaves its budget to the others.
+    const limit: ReadLimit = async (read) => {
+      await share.join();
+      try {
+        return await slots(read);
+      } finally {
+        share.leave();
+      }
+    };
     handle = {
       config,
       storage: new SourceStorage(config, {
@@ -62,11 +89,12 @@ export class ScanDeps {
         minTimeoutMs: this.config.scan.retryMinMs,
         maxTimeoutMs: this.config.scan.retryMaxMs,
       }),
-      limit: pLimit(config.concurrency),
+      limit,
+      share,
       rate:
         config.requestsPerSecond === undefined
           ? null
-          : this.rateGate({ ...config, requestsPerSecond: config.requestsPerSecond }),
+          : this.limits.rate({ ...config, requestsPerSecond: config.requestsPerSecond }),
     };
     this.handles.set(id, handle);
     return handle;
@@ -77,8 +105,11 @@ export class ScanDeps {
     return { source: sourceRef(this.source(sourceId).config), contract: this.config.contract, now };
   }
 
-  close(): void {
-    for (const handle of this.handles.values()) handle.storage.close();
+  /** Closes every source's client and leaves its concurrency budget to the other processes. */
+  async close(): Promise<void> {
+    const handles = [...this.handles.values()];
     this.handles.clear();
+    for (const handle of handles) handle.storage.close();
+    await Promise.all(handles.map((handle) => handle.share.close()));
   }
 }

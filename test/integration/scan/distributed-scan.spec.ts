@@ -111,6 +111,41 @@ describe('distributed scans', function () {
         await runtime.dispose();
       }
     });
+
+    it('keeps a source’s concurrency one budget for both processes, not one each', async () => {
+      // A slow link (each GET takes 25 ms more), a budget of 3 reads in flight, and shards of 100 keys
+      // so both processes read the bucket at the same time.
+      const { path, config } = await world.config({
+        source: '\n    shardSize: 100\n    concurrency: 3',
+        top: 'queue: { lockDurationMs: 5000, stalledIntervalMs: 1000 }',
+        schema: db.reopenOptions!.schema!,
+      });
+      const runtime = await openTestRuntime(config, db.store, world.prefix);
+      try {
+        await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+        await db.db.exec("UPDATE objects SET etag = 'forgotten'");
+        workers = [startWorkerProcess(path, env()), startWorkerProcess(path, env())];
+        await Promise.all(workers.map((w) => w.ready));
+        world.stack.gateway.setFaults({ failRate: 0, delayMs: 25 });
+        world.stack.gateway.resetCounts();
+        const scanId = await queueBulkScan(world, db.store, runtime);
+        const scan = await waitForScanEnd(db.store, scanId);
+        expect(scan.status, scan.errors.join('\n')).to.equal('completed');
+        const bucketJobs = bucketJobsPerWorker(workers, scanId);
+        expect(
+          bucketJobs.every((n) => n > 0),
+          `bucket jobs per worker: ${bucketJobs.join(', ')}`,
+        ).to.equal(true);
+        const counts = world.stack.gateway.counts();
+        expect(counts.servedSignedGets).to.equal(OBJECTS);
+        // One process alone keeps 3 in flight; two with a budget each would reach 6.
+        expect(counts.peakGetsInFlight[BULK_BUCKET]).to.equal(3);
+        expect(fingerprint(await db.store.findingsOfScan(scanId))).to.deep.equal(reference);
+      } finally {
+        world.stack.gateway.setFaults({ failRate: 0 });
+        await runtime.dispose();
+      }
+    });
   });
 });
 

@@ -1,0 +1,186 @@
+/**
+ * A source's concurrency split between worker processes through a real Redis: each "process" here is
+ * a share on a Redis connection of its own, with a short beat so the test runs in seconds.
+ */
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { shareOf, sharedConcurrency, type ConcurrencyShare } from '../../../core/queue/shared-concurrency.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const BEAT_MS = 100;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls `check` every beat until it holds, or fails after `beats` beats with `what`. A process that
+ * waits for another's beat sees it in Redis a moment before that other process has read the answer.
+ */
+async function eventually(check: () => boolean, what: string, beats = 20): Promise<void> {
+  for (let i = 0; i < beats; i += 1) {
+    if (check()) return;
+    await sleep(BEAT_MS);
+  }
+  expect(check(), what).to.equal(true);
+}
+
+describe('a source’s concurrency shared through Redis', () => {
+  const prefix = `test-share-${randomUUID().slice(0, 8)}`;
+  const connections: Redis[] = [];
+  const shares: ConcurrencyShare[] = [];
+
+  /** A "worker process": its own connection and share, with what it was told its share is. */
+  async function worker(sourceId: string, concurrency: number, inFlight = () => 0) {
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    connections.push(redis);
+    await redis.ping();
+    const told: number[] = [];
+    const errors: string[] = [];
+    const share = sharedConcurrency(redis, {
+      prefix,
+      sourceId,
+      concurrency,
+      beatMs: BEAT_MS,
+      onChange: (n) => told.push(n),
+      inFlight,
+      onRedisError: (reason) => errors.push(reason),
+    });
+    shares.push(share);
+    return { redis, share, told, errors };
+  }
+
+  afterEach(async () => {
+    await Promise.all(shares.splice(0).map((s) => s.close()));
+    for (const redis of connections.splice(0)) redis.disconnect();
+  });
+  after(async () => {
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('splits a budget evenly, the first joiners taking the remainder, and 0 only for late joiners', () => {
+    expect([0, 1].map((rank) => shareOf(5, 2, rank))).to.deep.equal([3, 2]);
+    expect([0, 1, 2].map((rank) => shareOf(8, 3, rank))).to.deep.equal([3, 3, 2]);
+    expect([0, 1, 2].map((rank) => shareOf(2, 3, rank))).to.deep.equal([1, 1, 0]);
+    expect(shareOf(7, 1, 0)).to.equal(7);
+    for (let members = 1; members <= 10; members += 1) {
+      const shares = Array.from({ length: members }, (_, rank) => shareOf(6, members, rank));
+      expect(
+        shares.reduce((a, b) => a + b, 0),
+        `6 over ${members}`,
+      ).to.equal(6);
+    }
+    expect(() => shareOf(0, 1, 0)).to.throw(RangeError);
+    expect(() => shareOf(4, 2, 2)).to.throw(RangeError);
+  });
+
+  it('gives a process alone the whole budget at once', async () => {
+    const a = await worker('edge-alone', 4);
+    const started = Date.now();
+    await a.share.join();
+    expect(Date.now() - started).to.be.below(BEAT_MS);
+    expect(a.share.current).to.equal(4);
+    expect(a.errors).to.deep.equal([]);
+  });
+
+  it('lets a second process read only once the first has made room, and gives it back when it leaves', async () => {
+    const a = await worker('edge-two', 5);
+    const b = await worker('edge-two', 5);
+    await a.share.join();
+    expect(a.share.current).to.equal(5);
+    await b.share.join();
+    // By the time b may read, a has lowered its limiter (a's beat is answered), never more than 5.
+    await eventually(() => a.share.current === 3, 'a lowered its share', 1);
+    expect(a.told).to.deep.equal([3]);
+    expect(b.share.current).to.equal(2);
+    b.share.leave();
+    await eventually(() => a.share.current === 5, 'a takes the whole budget back');
+    expect(a.told).to.deep.equal([3, 5]);
+    expect(a.errors.concat(b.errors)).to.deep.equal([]);
+  });
+
+  it('lets a second process read only once the first’s reads in flight fit in its lowered share', async () => {
+    let aReading = 5;
+    const a = await worker('edge-drain', 5, () => aReading);
+    const b = await worker('edge-drain', 5);
+    await a.share.join();
+    let bJoined = false;
+    const bJoining = b.share.join().then(() => (bJoined = true));
+    await eventually(() => a.share.current === 3, 'a lowers its share');
+    await sleep(5 * BEAT_MS);
+    expect(bJoined, 'b waits while a has 5 reads in flight').to.equal(false);
+    aReading = 4;
+    await sleep(3 * BEAT_MS);
+    expect(bJoined, 'b waits while a has 4 reads in flight').to.equal(false);
+    aReading = 3;
+    await bJoining;
+    expect(b.share.current).to.equal(2);
+  });
+
+  it('keeps a share while another job of the same process still reads, and a beat after the last', async () => {
+    const a = await worker('edge-jobs', 4);
+    const b = await worker('edge-jobs', 4);
+    await a.share.join();
+    await a.share.join();
+    a.share.leave();
+    await b.share.join();
+    await eventually(() => a.share.current === 2, 'a lowered its share', 1);
+    expect(b.share.current).to.equal(2);
+    a.share.leave();
+    // Within the beat after its last job, a job that joins again keeps its place and share.
+    await a.share.join();
+    await sleep(3 * BEAT_MS);
+    expect([a.share.current, b.share.current]).to.deep.equal([2, 2]);
+  });
+
+  it('makes a process beyond the budget wait until a reader leaves', async () => {
+    const a = await worker('edge-one', 1);
+    const b = await worker('edge-one', 1);
+    await a.share.join();
+    let bJoined = false;
+    const bJoining = b.share.join().then(() => (bJoined = true));
+    await sleep(5 * BEAT_MS);
+    expect(bJoined, 'b waits while a reads').to.equal(false);
+    a.share.leave();
+    await bJoining;
+    expect(b.share.current).to.equal(1);
+  });
+
+  it('gives a crashed process’s share to the others once its lease lapses', async () => {
+    const a = await worker('edge-crash', 2);
+    const b = await worker('edge-crash', 2);
+    await a.share.join();
+    await b.share.join();
+    await eventually(() => a.share.current === 1, 'a lowered its share', 1);
+    expect(b.share.current).to.equal(1);
+    // a's connection dies: it can no longer renew (it keeps its share, as Redis does not answer).
+    a.redis.disconnect();
+    await eventually(() => b.share.current === 2, 'b takes the whole budget after three missed beats');
+    expect(a.errors.length).to.be.greaterThan(0);
+  });
+
+  it('falls back to the whole budget when Redis cannot answer on joining', async () => {
+    const redis = new Redis('redis://127.0.0.1:1', {
+      maxRetriesPerRequest: null,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
+    connections.push(redis);
+    const errors: string[] = [];
+    const share = sharedConcurrency(redis, {
+      prefix,
+      sourceId: 'edge-down',
+      concurrency: 3,
+      beatMs: BEAT_MS,
+      onChange: () => undefined,
+      inFlight: () => 0,
+      onRedisError: (reason) => errors.push(reason),
+    });
+    shares.push(share);
+    await share.join();
+    expect(share.current).to.equal(3);
+    expect(errors[0]).to.match(/Redis/);
+  });
+});

@@ -181,6 +181,23 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
   /** The last join the share in force accounts for, once the reads in flight fit in it. */
   let acked = 0;
   let accountedFor = 0;
+  let acking = false;
+  // How often a joiner looks whether it may read, and a process that made room whether its reads
+  // in flight fit yet: a joiner then waits for the others' next beat and their drain, not two beats.
+  const pollMs = Math.max(10, Math.floor(beatMs / 10));
+
+  /** Acknowledges a new joiner as soon as the reads in flight fit in the lowered share. */
+  const ackSoon = async (): Promise<void> => {
+    if (acking) return;
+    acking = true;
+    try {
+      while (beatTimer !== null && opts.inFlight() > current) await sleep(pollMs);
+      if (beatTimer !== null) await beat();
+    } finally {
+      acking = false;
+    }
+  };
+
   const beat = async (): Promise<void> => {
     try {
       if (opts.inFlight() <= current) acked = accountedFor;
@@ -192,6 +209,7 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
       // Never 0 once reading: later joiners rank behind (see shareOf).
       setShare(Math.max(1, shareIn(answer)));
       accountedFor = lastJoin(answer);
+      if (accountedFor > acked) void ackSoon();
     } catch (error) {
       opts.onRedisError?.((error as Error).message);
     }
@@ -204,9 +222,8 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
       const me = answer.members.find((m) => m.name === member)?.joined ?? 0;
       // Wait for a share, and for every earlier member to have made room for us. Meanwhile this
       // process reads nothing of the source, so it makes room for any later joiner at once.
-      const waitMs = Math.max(10, Math.floor(beatMs / 4));
       while (shareIn(answer) < 1 || answer.members.some((m) => m.joined < me && m.acked < me)) {
-        await sleep(waitMs);
+        await sleep(pollMs);
         answer = await call('beat', member, lastJoin(answer));
       }
       setShare(shareIn(answer));

@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 
 /**
@@ -34,12 +35,12 @@ export interface ConcurrencyShare {
   /** The reads in flight this process may have now. */
   readonly current: number;
   /**
-   * Counts one more job of this process reading the source. The first joins the lease set and
-   * resolves once this process has a share of at least one and the processes already reading have
-   * lowered theirs to make room (they do at their next beat).
+   * Counts one more user of the source in this process (the scan's limiter counts each read, queued
+   * or in flight). The first joins the lease set and resolves once this process has a share of at
+   * least one and the processes already reading have made room for it.
    */
   join(): Promise<void>;
-  /** Counts one job less; the last one leaves the set after a beat, unless another job joins first. */
+  /** Counts one user less; the last leaves the set after a beat, unless another joins first. */
   leave(): void;
   /** Leaves at once and stops beating. */
   close(): Promise<void>;
@@ -113,8 +114,6 @@ interface LeaseAnswer {
   members: Member[];
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** `promise`, or a rejection after `ms`; the timer does not outlive the answer. */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -139,7 +138,7 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
   const leaseMs = beatMs * 3;
   const processId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   let current = opts.concurrency;
-  let jobs = 0;
+  let users = 0;
   let member: string | null = null;
   let joining: Promise<void> | null = null;
   let beatTimer: NodeJS.Timeout | null = null;
@@ -255,7 +254,7 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
       return current;
     },
     async join() {
-      jobs += 1;
+      users += 1;
       if (leaveTimer) {
         clearTimeout(leaveTimer);
         leaveTimer = null;
@@ -264,20 +263,20 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
       await joining;
     },
     leave() {
-      jobs = Math.max(0, jobs - 1);
-      if (jobs > 0 || leaveTimer) return;
-      // Stay a beat, so the next job of a scan that hands this process shard after shard does not
-      // queue behind the others again.
+      users = Math.max(0, users - 1);
+      if (users > 0 || leaveTimer) return;
+      // Stay a beat, so a pause between pages, or the next shard this process is handed, does not
+      // queue it behind the others again.
       leaveTimer = setTimeout(() => {
         leaveTimer = null;
-        if (jobs === 0) void exit();
+        if (users === 0) void exit();
       }, beatMs);
       leaveTimer.unref();
     },
     async close() {
       if (leaveTimer) clearTimeout(leaveTimer);
       leaveTimer = null;
-      jobs = 0;
+      users = 0;
       await joining?.catch(() => undefined);
       await exit();
     },

@@ -3,6 +3,7 @@
  * in Redis, shared by every worker process on every machine, so adding workers never multiplies the
  * load on an edge device behind a slow mobile link.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -20,8 +21,6 @@ export function rateWindow(requestsPerSecond: number): { points: number; seconds
   const seconds = requestsPerSecond >= 1 ? 1 : Math.ceil(1 / requestsPerSecond);
   return { points: Math.max(1, Math.floor(requestsPerSecond * seconds)), seconds };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * A gate for one source's requests, counted in Redis under `<prefix>:rate:<sourceId>`. When Redis

@@ -120,9 +120,7 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     await storing;
     storing = quiet(
       (async () => {
-        if (read.changedStates.length > 0) await deps.store.putObjectStates(read.changedStates);
-        if (read.findings.length > 0)
-          await deps.store.upsertFindings(request.scanId, read.findings, request.now);
+        await storeRead(deps, request, read);
         // The page proves which keys exist between the previous page and this one: forget the rest.
         if (lastKey !== undefined || page.reachedEnd) {
           await deps.store.pruneObjectStates(
@@ -219,13 +217,17 @@ async function keepReadObjects(
     const read = await page.reading.catch(() => null);
     if (read === null) continue;
     try {
-      if (read.changedStates.length > 0) await deps.store.putObjectStates(read.changedStates);
-      if (read.findings.length > 0)
-        await deps.store.upsertFindings(request.scanId, read.findings, request.now);
+      await storeRead(deps, request, read);
     } catch {
       return;
     }
   }
+}
+
+/** Stores what reading a page produced: the states of the objects read, and the findings. */
+async function storeRead(deps: ScanDeps, request: BucketScanRequest, read: PageResult): Promise<void> {
+  if (read.changedStates.length > 0) await deps.store.putObjectStates(read.changedStates);
+  if (read.findings.length > 0) await deps.store.upsertFindings(request.scanId, read.findings, request.now);
 }
 
 /** A listed page on its way through the pipeline. */

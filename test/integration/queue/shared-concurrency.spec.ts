@@ -29,11 +29,18 @@ describe('a source’s concurrency shared through Redis', () => {
   const connections: Redis[] = [];
   const shares: ConcurrencyShare[] = [];
 
-  /** A "worker process": its own connection and share, with what it was told its share is. */
-  async function worker(sourceId: string, concurrency: number, inFlight = () => 0) {
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  /**
+   * A "worker process": its own connection (to the test's Redis unless `redis` is given) and share,
+   * with what it was told its share is.
+   */
+  async function worker(
+    sourceId: string,
+    concurrency: number,
+    opts: { inFlight?: () => number; redis?: Redis } = {},
+  ) {
+    const redis = opts.redis ?? new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     connections.push(redis);
-    await redis.ping();
+    if (!opts.redis) await redis.ping();
     const told: number[] = [];
     const errors: string[] = [];
     const share = sharedConcurrency(redis, {
@@ -42,7 +49,7 @@ describe('a source’s concurrency shared through Redis', () => {
       concurrency,
       beatMs: BEAT_MS,
       onChange: (n) => told.push(n),
-      inFlight,
+      inFlight: opts.inFlight ?? (() => 0),
       onRedisError: (reason) => errors.push(reason),
     });
     shares.push(share);
@@ -103,7 +110,7 @@ describe('a source’s concurrency shared through Redis', () => {
 
   it('lets a second process read only once the first’s reads in flight fit in its lowered share', async () => {
     let aReading = 5;
-    const a = await worker('edge-drain', 5, () => aReading);
+    const a = await worker('edge-drain', 5, { inFlight: () => aReading });
     const b = await worker('edge-drain', 5);
     await a.share.join();
     let bJoined = false;
@@ -162,23 +169,12 @@ describe('a source’s concurrency shared through Redis', () => {
   });
 
   it('falls back to the whole budget when Redis cannot answer on joining', async () => {
-    const redis = new Redis('redis://127.0.0.1:1', {
+    const down = new Redis('redis://127.0.0.1:1', {
       maxRetriesPerRequest: null,
       lazyConnect: true,
       retryStrategy: () => null,
     });
-    connections.push(redis);
-    const errors: string[] = [];
-    const share = sharedConcurrency(redis, {
-      prefix,
-      sourceId: 'edge-down',
-      concurrency: 3,
-      beatMs: BEAT_MS,
-      onChange: () => undefined,
-      inFlight: () => 0,
-      onRedisError: (reason) => errors.push(reason),
-    });
-    shares.push(share);
+    const { share, errors } = await worker('edge-down', 3, { redis: down });
     await share.join();
     expect(share.current).to.equal(3);
     expect(errors[0]).to.match(/Redis/);

@@ -79,24 +79,28 @@ describe('distributed scans', function () {
     afterEach(async () => {
       for (const worker of workers) await worker.kill('SIGKILL');
       workers = [];
+      world.stack.gateway.setFaults({ failRate: 0 });
       await db.cleanup();
     });
 
-    it('lets two worker processes share one scan, with no duplicate findings', async () => {
-      // A slow source (80 requests/s) and shards of 100 keys, so both processes get bucket work.
+    /**
+     * Learns the bucket's shards (one in-process scan), forgets what was read so both processes do
+     * real reads, then runs one scan through two worker processes, each of which must get bucket
+     * jobs. `beforeScan` runs once the workers are up. Returns the scan's findings.
+     */
+    async function scanWithTwoWorkers(source: string, beforeScan = (): void => undefined) {
       const { path, config } = await world.config({
-        source: '\n    shardSize: 100\n    requestsPerSecond: 80',
+        source,
         top: 'queue: { lockDurationMs: 5000, stalledIntervalMs: 1000 }',
         schema: db.reopenOptions!.schema!,
       });
       const runtime = await openTestRuntime(config, db.store, world.prefix);
       try {
-        // Learn the shard boundaries first (one in-process scan).
         await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
-        // Forget what was read, so the shared scan does real work (reads) in both processes.
         await db.db.exec("UPDATE objects SET etag = 'forgotten'");
         workers = [startWorkerProcess(path, env()), startWorkerProcess(path, env())];
         await Promise.all(workers.map((w) => w.ready));
+        beforeScan();
         const scanId = await queueBulkScan(world, db.store, runtime);
         const scan = await waitForScanEnd(db.store, scanId);
         expect(scan.status, scan.errors.join('\n')).to.equal('completed');
@@ -105,46 +109,31 @@ describe('distributed scans', function () {
           bucketJobs.every((n) => n > 0),
           `bucket jobs per worker: ${bucketJobs.join(', ')}`,
         ).to.equal(true);
-        expect(fingerprint(await db.store.findingsOfScan(scanId))).to.deep.equal(reference);
-        expect((await db.store.listFindings({ limit: 1000 })).items.length).to.equal(reference.length);
+        return await db.store.findingsOfScan(scanId);
       } finally {
         await runtime.dispose();
       }
+    }
+
+    it('lets two worker processes share one scan, with no duplicate findings', async () => {
+      // A slow source (80 requests/s) and shards of 100 keys, so both processes get bucket work.
+      const findings = await scanWithTwoWorkers('\n    shardSize: 100\n    requestsPerSecond: 80');
+      expect(fingerprint(findings)).to.deep.equal(reference);
+      expect((await db.store.listFindings({ limit: 1000 })).items.length).to.equal(reference.length);
     });
 
     it('keeps a source’s concurrency one budget for both processes, not one each', async () => {
       // A slow link (each GET takes 25 ms more), a budget of 3 reads in flight, and shards of 100 keys
       // so both processes read the bucket at the same time.
-      const { path, config } = await world.config({
-        source: '\n    shardSize: 100\n    concurrency: 3',
-        top: 'queue: { lockDurationMs: 5000, stalledIntervalMs: 1000 }',
-        schema: db.reopenOptions!.schema!,
-      });
-      const runtime = await openTestRuntime(config, db.store, world.prefix);
-      try {
-        await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
-        await db.db.exec("UPDATE objects SET etag = 'forgotten'");
-        workers = [startWorkerProcess(path, env()), startWorkerProcess(path, env())];
-        await Promise.all(workers.map((w) => w.ready));
+      const findings = await scanWithTwoWorkers('\n    shardSize: 100\n    concurrency: 3', () => {
         world.stack.gateway.setFaults({ failRate: 0, delayMs: 25 });
         world.stack.gateway.resetCounts();
-        const scanId = await queueBulkScan(world, db.store, runtime);
-        const scan = await waitForScanEnd(db.store, scanId);
-        expect(scan.status, scan.errors.join('\n')).to.equal('completed');
-        const bucketJobs = bucketJobsPerWorker(workers, scanId);
-        expect(
-          bucketJobs.every((n) => n > 0),
-          `bucket jobs per worker: ${bucketJobs.join(', ')}`,
-        ).to.equal(true);
-        const counts = world.stack.gateway.counts();
-        expect(counts.servedSignedGets).to.equal(OBJECTS);
-        // One process alone keeps 3 in flight; two with a budget each would reach 6.
-        expect(counts.peakGetsInFlight[BULK_BUCKET]).to.equal(3);
-        expect(fingerprint(await db.store.findingsOfScan(scanId))).to.deep.equal(reference);
-      } finally {
-        world.stack.gateway.setFaults({ failRate: 0 });
-        await runtime.dispose();
-      }
+      });
+      const counts = world.stack.gateway.counts();
+      expect(counts.servedSignedGets).to.equal(OBJECTS);
+      // One process alone keeps 3 in flight; two with a budget each would reach 6.
+      expect(counts.peakGetsInFlight[BULK_BUCKET]).to.equal(3);
+      expect(fingerprint(findings)).to.deep.equal(reference);
     });
   });
 });

@@ -143,8 +143,7 @@ async function main(opts: BenchOptions, pin: CpuSplit | null): Promise<void> {
   const rescan: RescanResult = await measureRescan(world, opts, throughput.store);
   await throughput.store.drop();
 
-  // Worker-process scans take a while at large N: repeat them only while a run stays short.
-  const processRuns = opts.n <= 5000 ? opts.runs : 1;
+  const processRuns = opts.processRuns;
   log(`(d)+(f): scans by worker processes (${processRuns} run(s))...`);
   const processes: ProcessesResult = await measureProcesses(world, opts, processRuns);
 

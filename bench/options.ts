@@ -12,6 +12,8 @@ export interface BenchOptions {
   workerConcurrency: number;
   /** Repetitions of each short measurement (the median is reported). */
   runs: number;
+  /** Repetitions of the worker-process scans of (d) and (f), which take a minute or two each. */
+  processRuns: number;
   /** Distinct rendered base images. */
   pool: number;
   /** Uploads in flight while filling the bucket. */
@@ -25,7 +27,7 @@ export interface BenchOptions {
 }
 
 const USAGE = `Usage: npm run bench -- [--n N] [--scale S] [--concurrency C] [--worker-concurrency J]
-                        [--runs R] [--pool P] [--upload-concurrency U] [--pin] [--cpu-prof DIR]
+                        [--runs R] [--process-runs R] [--pool P] [--upload-concurrency U] [--pin] [--cpu-prof DIR]
                         [--out FILE]`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
@@ -45,6 +47,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       concurrency: { type: 'string' },
       'worker-concurrency': { type: 'string' },
       runs: { type: 'string' },
+      'process-runs': { type: 'string' },
       pool: { type: 'string' },
       'upload-concurrency': { type: 'string' },
       'cpu-prof': { type: 'string' },
@@ -65,6 +68,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     concurrency: positiveInt('concurrency', values.concurrency, 32),
     workerConcurrency: positiveInt('worker-concurrency', values['worker-concurrency'], 4),
     runs: positiveInt('runs', values.runs, 3),
+    processRuns: positiveInt('process-runs', values['process-runs'], 3),
     pool: positiveInt('pool', values.pool, 64),
     uploadConcurrency: positiveInt('upload-concurrency', values['upload-concurrency'], 16),
     pin: values.pin,

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
 import { IANAZone } from 'luxon';
+import { cronPatternProblem } from '../core/time/cron.js';
 
 const httpUrl = z
   .string()
@@ -34,7 +35,15 @@ export const contractSchema = z
 
 const scheduleSchema = z
   .object({
-    cron: z.string().min(1).optional(),
+    cron: z
+      .string()
+      .min(1)
+      .superRefine((pattern, ctx) => {
+        const problem = cronPatternProblem(pattern);
+        if (problem)
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a cron expression (${problem})` });
+      })
+      .optional(),
     every: z
       .string()
       .regex(/^\d+\s*(s|m|h|d)$/, 'must be a duration like 30m, 1h or 1d')

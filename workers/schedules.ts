@@ -3,7 +3,8 @@
  * makes Redis match it (added, changed and removed sources). A scheduler keeps one pending job at a
  * time, so runs missed while every worker was down collapse into one catch-up run.
  */
-import type { Queue } from 'bullmq';
+import { isDeepStrictEqual } from 'node:util';
+import type { JobSchedulerJson, Queue } from 'bullmq';
 import type { Config, SourceConfig } from '../config/load.js';
 import type { ScheduledScanData } from '../core/queue/jobs.js';
 
@@ -36,39 +37,74 @@ function repeatOf(
   return { pattern: source.schedule.cron!, tz: timezone };
 }
 
-/** Makes the queue's job schedulers match the config. Returns what changed. */
+/** The options of every scheduled scan job. */
+const SCHEDULED_JOB_OPTS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5000 },
+  removeOnComplete: 100,
+  removeOnFail: 500,
+};
+
+type Repeat = NonNullable<ReturnType<typeof repeatOf>>;
+
+/**
+ * Whether the scheduler in Redis already runs `repeat` with our job: then it must be left alone.
+ * Upserting even an unchanged cron scheduler makes BullMQ compute its next run from now, which
+ * replaces a run that is overdue because every worker was down (the catch-up run) with the next
+ * one to come.
+ */
+function unchanged(existing: JobSchedulerJson | undefined, repeat: Repeat, sourceId: string): boolean {
+  if (!existing || existing.name !== 'scheduled-scan') return false;
+  const timing =
+    'every' in repeat
+      ? existing.every === repeat.every && existing.pattern === undefined
+      : existing.pattern === repeat.pattern && existing.tz === repeat.tz && existing.every === undefined;
+  const opts = existing.template?.opts as Record<string, unknown> | undefined;
+  return (
+    timing &&
+    isDeepStrictEqual(existing.template?.data, { sourceId } satisfies ScheduledScanData) &&
+    opts !== undefined &&
+    Object.entries(SCHEDULED_JOB_OPTS).every(([name, value]) => isDeepStrictEqual(opts[name], value))
+  );
+}
+
+/**
+ * Makes the queue's job schedulers match the config: adds and updates the schedulers of scheduled
+ * sources and removes those of sources no longer scheduled. A scheduler that already matches is not
+ * touched, so an overdue run survives a restart. Returns the source ids by what happened to them.
+ */
 export async function syncSchedules(
   queue: Queue,
   config: Config,
-): Promise<{ upserted: string[]; removed: string[] }> {
-  const wanted = new Map<string, { repeat: NonNullable<ReturnType<typeof repeatOf>>; sourceId: string }>();
+): Promise<{ upserted: string[]; unchanged: string[]; removed: string[] }> {
+  const wanted = new Map<string, { repeat: Repeat; sourceId: string }>();
   for (const source of config.sources) {
     const repeat = repeatOf(source, config.contract.timezone);
     if (repeat) wanted.set(`${PREFIX}${source.id}`, { repeat, sourceId: source.id });
   }
+  const existing = new Map((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s]));
   const removed: string[] = [];
-  for (const existing of await queue.getJobSchedulers(0, -1)) {
-    if (existing.key.startsWith(PREFIX) && !wanted.has(existing.key)) {
-      await queue.removeJobScheduler(existing.key);
-      removed.push(existing.key.slice(PREFIX.length));
+  for (const key of existing.keys()) {
+    if (key.startsWith(PREFIX) && !wanted.has(key)) {
+      await queue.removeJobScheduler(key);
+      removed.push(key.slice(PREFIX.length));
     }
   }
   const upserted: string[] = [];
+  const kept: string[] = [];
   for (const [id, { repeat, sourceId }] of wanted) {
-    // Upserting an unchanged scheduler is harmless; a changed one is replaced with its new timing.
+    if (unchanged(existing.get(id), repeat, sourceId)) {
+      kept.push(sourceId);
+      continue;
+    }
     await queue.upsertJobScheduler(id, repeat, {
       name: 'scheduled-scan',
       data: { sourceId } satisfies ScheduledScanData,
-      opts: {
-        attempts: 3,
-        backoff: { type: 'exponential', delay: 5000 },
-        removeOnComplete: 100,
-        removeOnFail: 500,
-      },
+      opts: SCHEDULED_JOB_OPTS,
     });
     upserted.push(sourceId);
   }
-  return { upserted, removed };
+  return { upserted, unchanged: kept, removed };
 }
 
 /** Every source's schedule and next run, for the API and the CLI. */

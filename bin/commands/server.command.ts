@@ -55,7 +55,7 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
     if (opts.workers) {
       workers = await startScanWorkers(runtime, { concurrency: opts.concurrency ?? 4, logger });
       const changes = await syncSchedules(runtime.queue, config);
-      logger.info({ upserted: changes.upserted, removed: changes.removed }, 'schedules synced');
+      logger.info(changes, 'schedules synced');
     }
     const app = createApp({
       config,

@@ -36,6 +36,13 @@ describe('scan schedules', function () {
       const before = Date.now();
       expect(await syncSchedules(runtime.queue, configA)).to.deep.equal({
         upserted: ['edge-a', 'edge-b', 'edge-c'],
+        unchanged: [],
+        removed: [],
+      });
+      // Syncing the same config again touches nothing.
+      expect(await syncSchedules(runtime.queue, configA)).to.deep.equal({
+        upserted: [],
+        unchanged: ['edge-a', 'edge-b', 'edge-c'],
         removed: [],
       });
       let views = await listSchedules(runtime.queue, configA);
@@ -58,7 +65,8 @@ describe('scan schedules', function () {
       );
       const changes = await syncSchedules(runtime.queue, configB);
       expect(changes.removed).to.deep.equal(['edge-b']);
-      expect(changes.upserted).to.deep.equal(['edge-a', 'edge-c', 'edge-d']);
+      expect(changes.upserted).to.deep.equal(['edge-a', 'edge-d']);
+      expect(changes.unchanged).to.deep.equal(['edge-c']);
       const schedulers = await runtime.queue.getJobSchedulers(0, -1);
       expect(schedulers.map((s) => s.key).sort()).to.deep.equal([
         'schedule-edge-a',
@@ -82,6 +90,29 @@ describe('scan schedules', function () {
       expect(await runtime.queue.getJobSchedulers(0, -1)).to.deep.equal([]);
       expect((await listSchedules(runtime.queue, configC))[0]!.nextRun).to.equal(null);
     } finally {
+      await runtime.dispose();
+    }
+  });
+
+  it('keeps a cron run that is overdue when the same config is synced again (a restart)', async () => {
+    const config = parseConfig(`sources:${source('edge-a', "{ cron: '* * * * * *' }")}`, '/a.yaml', BULK_ENV);
+    const runtime = await openTestRuntime(config, db.store);
+    try {
+      await syncSchedules(runtime.queue, config);
+      const [scheduled] = await runtime.queue.getJobSchedulers(0, -1);
+      // No worker takes the run: it is overdue when the next process starts and syncs.
+      await new Promise((r) => setTimeout(r, Math.max(0, scheduled!.next! - Date.now()) + 1200));
+      expect(await syncSchedules(runtime.queue, config)).to.deep.include({
+        upserted: [],
+        unchanged: ['edge-a'],
+      });
+      const [after] = await runtime.queue.getJobSchedulers(0, -1);
+      expect(after!.next).to.equal(scheduled!.next);
+      expect(after!.next!).to.be.below(Date.now());
+      const pending = await runtime.queue.getJobs(['delayed', 'waiting', 'prioritized']);
+      expect(pending.map((j) => j.name)).to.deep.equal(['scheduled-scan']);
+    } finally {
+      await runtime.queue.removeJobScheduler('schedule-edge-a');
       await runtime.dispose();
     }
   });

@@ -119,4 +119,16 @@ sources:${edge()}
       'sources[0].violationSignal.metadata: must be a lower-case user-metadata name without x-amz-meta-',
     );
   });
+
+  it('accepts only cron expressions the scheduler can run', () => {
+    const yaml = (cron: string) => `sources:${edge(`\n    schedule: { cron: '${cron}' }`)}`;
+    const withCron = (cron: string) => problemsOf(yaml(cron));
+    for (const good of ['0 3 * * *', '*/10 * * * * *', '@daily']) {
+      expect(parseConfig(yaml(good), '/a.yaml', ENV).sources[0]!.schedule).to.deep.equal({ cron: good });
+    }
+    const [problem, ...others] = withCron('61 3 * * *');
+    expect(others).to.deep.equal([]);
+    expect(problem).to.match(/^sources\[0\]\.schedule\.cron: not a cron expression \(.*61.*\)$/);
+    expect(withCron('at three')[0]).to.match(/^sources\[0\]\.schedule\.cron: not a cron expression/);
+  });
 });

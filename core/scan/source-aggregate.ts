@@ -83,6 +83,12 @@ export async function aggregateSource(
     for (const r of results) errors.push(...r.errors);
     if (!complete) errors.push(`bucket ${bucket.bucket} was not scanned completely`);
     else completeBuckets.add(bucket.bucket);
+    for (const check of bucket.undetermined ?? []) {
+      // Public access is the contract's gravest exposure: not knowing it leaves the scan incomplete.
+      // The lifecycle is evidence, not proof: a note from discovery says it could not be read.
+      if (check.rule === 'public-access')
+        errors.push(`bucket ${bucket.bucket}: public access could not be determined (${check.reason})`);
+    }
     const images = complete ? results.reduce((sum, r) => sum + r.images, 0) : null;
     const verdict = bucketFindings(deps, input, bucket, images);
     findings.push(...verdict.findings);
@@ -124,15 +130,17 @@ export async function aggregateSource(
   if (!current)
     notes.push('a newer scan of this source started (or this one was cancelled): nothing was remediated');
   if (copies.errors.length === 0 && current) {
-    for (const bucket of completeBuckets) {
-      await deps.store.remediateUnseen(input.scanId, input.sourceId, bucket, input.now, {
+    for (const bucket of input.buckets.filter((b) => completeBuckets.has(b.bucket))) {
+      await deps.store.remediateUnseen(input.scanId, input.sourceId, bucket.bucket, input.now, {
         includeBucketLevel: true,
+        keepRules: (bucket.undetermined ?? []).map((check) => check.rule),
       });
     }
   }
   const complete = errors.length === 0;
   if (complete && current) {
-    // Buckets that no longer exist at all: their findings are remediated too (the vendor removed them).
+    // Buckets that no longer exist at all: their findings are remediated too (the vendor removed
+    // them). Only a complete scan gets here, so ListBuckets answered: a refused one is an error.
     const listed = new Set(input.buckets.map((b) => b.bucket));
     for (const bucket of await deps.store.bucketsWithFindings(input.sourceId)) {
       if (!listed.has(bucket)) {

@@ -6,15 +6,48 @@
 import type { KeyRange, PlannedBucket, SourcePlan } from '../queue/jobs.js';
 import type { AnonymousProbe, LifecycleObservation } from '../rules/rule.js';
 import { classifyBucketName } from '../rules/bucket-names.js';
-import { probeAnonymousAccess } from '../storage/anonymous-probe.js';
-import { describeS3Error } from '../storage/s3-storage.js';
+import { probeAnonymousAccess, probeInconclusive } from '../storage/anonymous-probe.js';
+import { describeS3Error, isRetryable } from '../storage/s3-storage.js';
 import { planFolderShards } from './folder-shards.js';
 import type { ScanDeps } from './scan-deps.js';
+
+/**
+ * A bucket rule whose evidence discovery could not gather this time. Its findings from earlier
+ * scans stay open: that a rule raised nothing on missing evidence proves nothing.
+ */
+export interface UndeterminedCheck {
+  rule: 'public-access' | 'lifecycle-not-enforcing';
+  reason: string;
+}
 
 /** A planned bucket with what discovery observed of it. */
 export interface DiscoveredBucket extends PlannedBucket {
   anonymousProbes: AnonymousProbe[];
   lifecycle: LifecycleObservation;
+  /** Absent in plans stored by versions before it: read as none. */
+  undetermined?: UndeterminedCheck[];
+}
+
+/**
+ * What discovery could not determine of a bucket: public access when no probe was served and some
+ * probe got no decision (or the object probe could not run because the bucket could not be
+ * listed), and the lifecycle when it could not be read.
+ */
+export function undeterminedChecks(
+  probes: AnonymousProbe[],
+  objectProbeSkipped: string | null,
+  lifecycle: LifecycleObservation,
+): UndeterminedCheck[] {
+  const checks: UndeterminedCheck[] = [];
+  if (!probes.some((p) => p.allowed)) {
+    const reasons = probes
+      .filter(probeInconclusive)
+      .map((p) => (p.status === 0 ? p.request : `${p.request}: ${p.status}`));
+    if (objectProbeSkipped !== null) reasons.push(`no object probe: ${objectProbeSkipped}`);
+    if (reasons.length > 0) checks.push({ rule: 'public-access', reason: reasons.join('; ') });
+  }
+  if (!lifecycle.supported) checks.push({ rule: 'lifecycle-not-enforcing', reason: lifecycle.note });
+  return checks;
 }
 
 export interface DiscoveryResult extends SourcePlan {
@@ -24,8 +57,9 @@ export interface DiscoveryResult extends SourcePlan {
 }
 
 /**
- * Lists and classifies the source's buckets and probes each one. Never throws for one bucket's
- * trouble: it becomes an error or a note.
+ * Lists and classifies the source's buckets and probes each one. Throws when a request fails for a
+ * passing reason after its retries (the job then runs discovery again); anything else becomes an
+ * error (the source's scan is then incomplete) or a note.
  */
 export async function discoverSource(deps: ScanDeps, sourceId: string): Promise<DiscoveryResult> {
   const { config, storage } = deps.source(sourceId);
@@ -36,9 +70,18 @@ export async function discoverSource(deps: ScanDeps, sourceId: string): Promise<
   try {
     names = await storage.listBuckets();
   } catch (error) {
+    // A passing failure (throttling, 5xx, time-out) that outlasted the request retries fails the
+    // job, so BullMQ runs discovery again after its backoff: nothing has been read yet.
+    if (isRetryable(error)) {
+      throw new Error(
+        `${sourceId}: ListBuckets failed (${describeS3Error(error)}); none of its buckets was scanned (declared: ${config.buckets.join(', ')})`,
+        { cause: error },
+      );
+    }
+    // A refusal will not pass: scan what was declared, but the scan cannot be complete.
     listBucketsError = describeS3Error(error);
-    notes.push(
-      `ListBuckets failed (${listBucketsError}): only the declared buckets were scanned; undeclared ones cannot be ruled out`,
+    errors.push(
+      `ListBuckets failed (${listBucketsError}): only the declared buckets were scanned; undeclared buckets cannot be ruled out`,
     );
     names = [...config.buckets];
   }
@@ -112,13 +155,18 @@ async function discoverBucket(
     config.firstScanShards > 1 && (await deps.store.listObjectStates(sourceId, bucket, null, 1)).length === 0;
   let sampleKey: string | undefined;
   let large = false;
+  let listingError: string | null = null;
   try {
     const page = await storage.listPage(bucket, { maxKeys: unknown ? deps.config.scan.listPageSize : 1 });
     sampleKey = page.objects[0]?.key;
     large = unknown && page.nextToken !== null;
   } catch (error) {
+    // As with ListBuckets: a passing failure retries the whole discovery.
+    if (isRetryable(error))
+      throw new Error(`${sourceId}: ${bucket}: listing failed (${describeS3Error(error)})`, { cause: error });
+    listingError = describeS3Error(error);
     notes.push(
-      `${bucket}: could not list the bucket for the anonymous read probe or its first-scan shards (${describeS3Error(error)})`,
+      `${bucket}: could not list the bucket for the anonymous read probe or its first-scan shards (${listingError})`,
     );
   }
   const anonymousProbes = await probeAnonymousAccess(config.endpoint, bucket, sampleKey);
@@ -132,5 +180,6 @@ async function discoverBucket(
     shards: await planShards(deps, sourceId, bucket, large, notes),
     anonymousProbes,
     lifecycle,
+    undetermined: undeterminedChecks(anonymousProbes, listingError, lifecycle),
   };
 }

@@ -2,15 +2,30 @@
  * Non-destructive unsigned requests that tell whether a bucket or its objects are public:
  * a listing with max-keys 1, and the first 16 bytes of one object. Nothing is written.
  */
+import pRetry from 'p-retry';
 import type { AnonymousProbe } from '../rules/rule.js';
 
 const PROBE_TIMEOUT_MS = 10_000;
+/** Tries after the first, while the answer is inconclusive (see {@link probeInconclusive}). */
+const PROBE_RETRIES = 2;
 
 function objectPath(bucket: string, key: string): string {
   return `/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
-async function probe(url: URL, request: string, headers: Record<string, string>): Promise<AnonymousProbe> {
+/**
+ * Whether a probe's answer says nothing about access: no answer (network error, time-out), or
+ * throttling or a server error instead of a decision. A 403 or a 404 is a decision.
+ */
+export function probeInconclusive(probe: AnonymousProbe): boolean {
+  return probe.status === 0 || probe.status === 429 || probe.status >= 500;
+}
+
+async function probeOnce(
+  url: URL,
+  request: string,
+  headers: Record<string, string>,
+): Promise<AnonymousProbe> {
   try {
     const response = await fetch(url, {
       headers,
@@ -22,6 +37,23 @@ async function probe(url: URL, request: string, headers: Record<string, string>)
     return { request, status: response.status, allowed: response.status === 200 || response.status === 206 };
   } catch (error) {
     return { request: `${request} (failed: ${(error as Error).message})`, status: 0, allowed: false };
+  }
+}
+
+/** One probe, tried again while its answers are inconclusive; the last answer when they stay so. */
+async function probe(url: URL, request: string, headers: Record<string, string>): Promise<AnonymousProbe> {
+  let last: AnonymousProbe | undefined;
+  try {
+    return await pRetry(
+      async () => {
+        last = await probeOnce(url, request, headers);
+        if (probeInconclusive(last)) throw new Error(`inconclusive: ${last.status}`);
+        return last;
+      },
+      { retries: PROBE_RETRIES, minTimeout: 200, maxTimeout: 1000, randomize: true },
+    );
+  } catch {
+    return last!;
   }
 }
 

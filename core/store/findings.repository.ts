@@ -19,6 +19,7 @@ import type {
   FindingInput,
   FindingPage,
   FindingStatusChange,
+  RemediateOptions,
 } from './store.js';
 
 /** Rows per INSERT statement of `upsertFindings`. */
@@ -86,6 +87,7 @@ WITH scan AS (
     AND ($5::boolean OR f.key <> '')
     AND ($6::text IS NULL OR f.key > $6::text)
     AND ($7::text IS NULL OR f.key <= $7::text)
+    AND NOT (f.rule = ANY($8::text[]))
     AND NOT EXISTS (SELECT 1 FROM finding_scans fs WHERE fs.scan_id = $1 AND fs.finding_id = f.id)
   RETURNING 1
 )
@@ -160,7 +162,7 @@ export class FindingsRepository {
     source: string,
     bucket: string,
     at: Date,
-    opts: { includeBucketLevel?: boolean; keyFrom?: string; keyTo?: string } = {},
+    opts: RemediateOptions = {},
   ): Promise<number> {
     const rows = await this.db.query<{ scans: number; n: number }>(REMEDIATE_SQL, [
       scanId,
@@ -170,6 +172,7 @@ export class FindingsRepository {
       opts.includeBucketLevel ?? false,
       opts.keyFrom ?? null,
       opts.keyTo ?? null,
+      opts.keepRules ?? [],
     ]);
     if (!rows[0]?.scans) throw new ScanNotFoundError(scanId);
     return rows[0].n;

@@ -95,6 +95,18 @@ export type ScanDeltaKind = 'new' | 'still-open' | 'remediated';
 
 export type * from './store-api.js';
 
+/** Limits of `Store.remediateUnseen`. */
+export interface RemediateOptions {
+  /** Include bucket-level findings (key ''). */
+  includeBucketLevel?: boolean;
+  /** Only keys after this one (exclusive), in byte order. */
+  keyFrom?: string;
+  /** Only keys up to this one (inclusive), in byte order. */
+  keyTo?: string;
+  /** Rule ids whose findings stay as they are. */
+  keepRules?: string[];
+}
+
 export interface FindingPage {
   items: Finding[];
   nextCursor: string | null;
@@ -192,6 +204,7 @@ export interface Store {
    * remediated already (whatever an officer set) becomes `remediated` at `at`. Bucket-level findings
    * (key '') are included only when `includeBucketLevel`. `keyFrom` (exclusive) and `keyTo`
    * (inclusive) limit it to the key range of one shard, compared in byte order as S3 lists keys.
+   * Findings of the `keepRules` stay as they are (rules whose evidence the scan could not gather).
    * Each changed finding remembers `scanId` as the scan that found it gone (see `scanDelta`).
    * Returns how many changed.
    */
@@ -200,7 +213,7 @@ export interface Store {
     source: string,
     bucket: string,
     at: Date,
-    opts?: { includeBucketLevel?: boolean; keyFrom?: string; keyTo?: string },
+    opts?: RemediateOptions,
   ): Promise<number>;
   getFinding(id: string): Promise<Finding | null>;
   listFindings(filter: FindingFilter): Promise<FindingPage>;

@@ -209,6 +209,22 @@ describe('fixtures/s3-gateway in front of a real s3rver', function () {
     ).to.equal(200);
   });
 
+  it('refuses ListBuckets, or fails unsigned reads of public buckets, alone when asked to', async function () {
+    stack.gateway.setFaults({ failRate: 0, denyListBuckets: true });
+    const listing = await request(stack.port, 'GET', '/', signed());
+    expect(listing.status).to.equal(403);
+    expect(listing.body.toString()).to.contain('<Code>AccessDenied</Code>');
+    expect((await request(stack.port, 'GET', '/private-data?list-type=2', signed())).status).to.equal(200);
+
+    stack.gateway.setFaults({ failRate: 0, failUnsigned: true });
+    expect((await request(stack.port, 'GET', '/', signed())).status).to.equal(200);
+    expect((await request(stack.port, 'GET', '/open-data/b.jpg')).status).to.equal(503);
+    expect((await request(stack.port, 'GET', '/private-data/a.jpg')).status).to.equal(403);
+    expect((await request(stack.port, 'GET', '/open-data/b.jpg', signed())).status).to.equal(200);
+    stack.gateway.setFaults({ failRate: 0 });
+    expect((await request(stack.port, 'GET', '/open-data/b.jpg')).status).to.equal(200);
+  });
+
   it('fails the same requests again for the same seed', async function () {
     async function pattern(): Promise<number[]> {
       stack.gateway.setFaults({ failRate: 0.5, seed: 42 });

@@ -146,6 +146,10 @@ export function findingTests(get: () => TestStore): void {
       expect(found.get('kept|edge-retention')?.status).to.equal('open');
       expect(found.get('|public-access')?.status).to.equal('open');
       expect(found.get('gone-elsewhere|edge-retention')?.status).to.equal('open');
+      // A rule whose evidence the scan could not gather keeps its findings.
+      const keep = { includeBucketLevel: true, keepRules: ['public-access', 'lifecycle-not-enforcing'] };
+      expect(await store.remediateUnseen(s2, source, 'b', at(4), keep)).to.equal(0);
+      expect((await ofSource(get, source)).get('|public-access')?.status).to.equal('open');
       // Already remediated findings are neither counted again nor re-dated.
       expect(await store.remediateUnseen(s2, source, 'b', at(4), { includeBucketLevel: true })).to.equal(1);
       found = await ofSource(get, source);

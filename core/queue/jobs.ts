@@ -101,10 +101,15 @@ export interface ScanSourceResult {
   notes: string[];
 }
 
-/** Deterministic job ids, so a retried trigger or discovery never adds a job twice. */
+/**
+ * Deterministic job ids, so a retried trigger or discovery never adds a job twice. Distinct jobs
+ * must never share one: BullMQ silently ignores a job added under an id it has. A source id has no
+ * '.' (the config allows letters, digits and dashes), so the '.' after it ends it: `vendor` +
+ * `ars-x` and `vendor-ars` + `x` differ. The shard number is digits after the last '-'.
+ */
 export const jobIds = {
   finalize: (scanId: string) => `${scanId}-finalize`,
   source: (scanId: string, sourceId: string) => `${scanId}-source-${sourceId}`,
   bucket: (scanId: string, sourceId: string, bucket: string, shard: number) =>
-    `${scanId}-bucket-${sourceId}-${bucket}-${shard}`,
+    `${scanId}-bucket-${sourceId}.${bucket}-${shard}`,
 };

@@ -5,7 +5,7 @@
  * process (bench/s3-process.ts), whose gateway counters and CPU time are read over IPC.
  */
 import type { Config } from '../config/load.js';
-import { createQueueEvents } from '../core/queue/connection.js';
+import { createQueueEvents, scanJobOptions } from '../core/queue/connection.js';
 import { openRuntime, type Runtime } from '../core/runtime.js';
 import { jobIds, type ScanBucketResult } from '../core/queue/jobs.js';
 import { startScan } from '../core/scan/start-scan.js';
@@ -324,7 +324,11 @@ export function inProcessScan(
 /** Starts a scan for workers elsewhere (other processes) and waits for its finalize job. */
 export function remoteScan(runtime: Runtime, s3: CountingS3, opts: { timeoutMs: number }): Promise<ScanRun> {
   return timedScan(runtime, s3, async (watcher) => {
-    const scanId = await startScan(runtime.store, runtime.flows, { sources: [SOURCE_ID], trigger: 'cli' });
+    const scanId = await startScan(runtime.store, runtime.flows, {
+      sources: [SOURCE_ID],
+      trigger: 'cli',
+      jobOptions: scanJobOptions(runtime.queueSettings),
+    });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(

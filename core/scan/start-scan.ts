@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FlowProducer } from 'bullmq';
 import { jobIds, SCAN_QUEUE, type FinalizeScanData, type ScanSourceData } from '../queue/jobs.js';
-import { scanJobOptions } from '../queue/connection.js';
 import type { JobsOptions } from 'bullmq';
 import type { Scan } from '../model.js';
 import type { Store } from '../store/store.js';
@@ -16,8 +15,11 @@ export interface StartScanRequest {
   /** The clock the rules judge by; defaults to the start time. */
   now?: Date;
   scanId?: string;
-  /** Retry policy of the scan's jobs (from the config's `queue` section); defaults otherwise. */
-  jobOptions?: JobsOptions;
+  /**
+   * Retry policy of the scan's jobs: `scanJobOptions(config.queue)`. Required, so that no trigger
+   * can forget the configured attempts and backoff.
+   */
+  jobOptions: JobsOptions;
 }
 
 /** Records the scan and queues its flow. Returns the scan id. */
@@ -31,7 +33,7 @@ export async function startScan(
     request.scanId ??
     `scan-${new Date().toISOString().replace(/[:.]/g, '').toLowerCase()}-${randomUUID().slice(0, 8)}`;
   const judgedAt = request.now ?? new Date();
-  const jobOptions = request.jobOptions ?? scanJobOptions();
+  const jobOptions = request.jobOptions;
   await store.createScan({ id: scanId, sources: request.sources, trigger: request.trigger, judgedAt });
   const finalize: FinalizeScanData = { scanId };
   try {

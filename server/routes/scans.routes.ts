@@ -1,6 +1,7 @@
 /** Scans (admin): list, read one with live progress, start one, cancel one. */
 import { z } from 'zod';
 import { SCAN_STATUSES } from '../../core/model.js';
+import { scanJobOptions } from '../../core/queue/connection.js';
 import { startScan } from '../../core/scan/start-scan.js';
 import { AppError } from '../errors.js';
 import { ScanDetailSchema, ScanListSchema, ScanStartedSchema } from '../openapi/schemas.js';
@@ -74,7 +75,12 @@ export const scanRoutes: AnyRoute[] = [
         const running = await deps.store.listScans({ source, status: 'running', limit: 1 });
         if (running[0]) throw AppError.conflict(`scan ${running[0].id} of ${source} is still running`);
       }
-      const scanId = await startScan(deps.store, deps.flows, { sources, trigger: 'api', now: deps.now() });
+      const scanId = await startScan(deps.store, deps.flows, {
+        sources,
+        trigger: 'api',
+        now: deps.now(),
+        jobOptions: scanJobOptions(deps.config.queue),
+      });
       res
         .status(202)
         .location(`/api/v1/scans/${encodeURIComponent(scanId)}`)

@@ -64,6 +64,7 @@ export const DEFAULT_SOURCES = [
 
 export interface TestConfigOptions {
   api?: Record<string, unknown>;
+  queue?: Record<string, unknown>;
   sources?: unknown[];
   tokens?: Tokens;
   secrets?: Record<string, string>;
@@ -79,6 +80,7 @@ export function testConfig(opts: TestConfigOptions = {}): {
   const secrets = opts.secrets ?? newSecrets();
   const raw = {
     sources: opts.sources ?? DEFAULT_SOURCES,
+    ...(opts.queue ? { queue: opts.queue } : {}),
     api: {
       tokens: (Object.keys(tokens) as RoleName[]).map((role) => ({
         name: `${role}-token`,

@@ -1,5 +1,6 @@
 /** Sources and scans over the API: no secrets, last scan and next run, starting, following and cancelling scans. */
 import { expect } from 'chai';
+import { jobIds } from '../../../core/queue/jobs.js';
 import { withApi } from './harness.js';
 
 const NEXT_RUN = '2026-12-01T03:00:00.000Z';
@@ -84,7 +85,7 @@ describe('API: sources when the scheduler does not answer', function () {
 
 describe('API: scans', function () {
   this.timeout(30_000);
-  const ctx = withApi();
+  const ctx = withApi({ queue: { attempts: 2, backoffMs: 250 } });
 
   it('lists scans newest first, by source and status', async () => {
     const { api, seeded } = ctx();
@@ -134,6 +135,11 @@ describe('API: scans', function () {
     expect((await api.store.getScan(scanId))?.trigger).to.equal('api');
     const counts = await api.runtime.queue.getJobCounts('waiting', 'waiting-children');
     expect(counts['waiting']! + counts['waiting-children']!).to.be.greaterThan(0);
+    // The scan's jobs retry as the config's queue section says.
+    for (const id of [jobIds.finalize(scanId), jobIds.source(scanId, 'edge-a')]) {
+      const job = await api.runtime.queue.getJob(id);
+      expect(job?.opts, id).to.deep.include({ attempts: 2, backoff: { type: 'exponential', delay: 250 } });
+    }
 
     const again = await api.client.post('/api/v1/scans', api.tokens.admin, {});
     expect(again.status).to.equal(409);

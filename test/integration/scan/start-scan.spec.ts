@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createFlowProducer } from '../../../core/queue/connection.js';
+import { createFlowProducer, scanJobOptions } from '../../../core/queue/connection.js';
 import { startScan } from '../../../core/scan/start-scan.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
 
@@ -27,7 +27,12 @@ describe('starting a scan', () => {
     flows.on('error', () => undefined);
     let thrown: unknown;
     try {
-      await startScan(db.store, flows, { sources: ['edge-a'], trigger: 'api', scanId: 'scan-orphan-test' });
+      await startScan(db.store, flows, {
+        sources: ['edge-a'],
+        trigger: 'api',
+        scanId: 'scan-orphan-test',
+        jobOptions: scanJobOptions(),
+      });
     } catch (error) {
       thrown = error;
     }

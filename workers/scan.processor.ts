@@ -47,18 +47,29 @@ function scanSource(deps: ScanDeps, queue: Queue): Handler {
     const data = job.data as ScanSourceData & { discovery?: DiscoveryResult };
     let step = data.step ?? 'discover';
     if (step === 'discover') {
-      const discovery = await discoverSource(deps, data.sourceId);
-      const cancelled = await isCancelled(deps, data.scanId);
+      // The plan is saved before any child is added: a crash after this adds the children of this
+      // plan again (no-ops under their job ids), never those of a new discovery whose shards, learned
+      // from what the first children already stored, would not line up with them.
+      await job.updateData({
+        ...data,
+        step: 'children',
+        discovery: await discoverSource(deps, data.sourceId),
+      });
+      step = 'children';
+    }
+    if (step === 'children') {
+      const planned = job.data as ScanSourceData & { discovery: DiscoveryResult };
+      const cancelled = await isCancelled(deps, planned.scanId);
       const children = cancelled
         ? []
-        : discovery.buckets.flatMap((bucket) =>
+        : planned.discovery.buckets.flatMap((bucket) =>
             bucket.shards.map((range, shard) => ({
               name: 'scan-bucket',
               data: {
-                scanId: data.scanId,
-                sourceId: data.sourceId,
+                scanId: planned.scanId,
+                sourceId: planned.sourceId,
                 bucket: bucket.bucket,
-                judgedAt: data.judgedAt,
+                judgedAt: planned.judgedAt,
                 declared: bucket.declared,
                 testLike: bucket.testLike,
                 shard,
@@ -66,16 +77,14 @@ function scanSource(deps: ScanDeps, queue: Queue): Handler {
               } satisfies ScanBucketData,
               opts: {
                 ...scanJobOptions(deps.config.queue),
-                jobId: jobIds.bucket(data.scanId, data.sourceId, bucket.bucket, shard),
+                jobId: jobIds.bucket(planned.scanId, planned.sourceId, bucket.bucket, shard),
                 parent: { id: job.id!, queue: job.queueQualifiedName },
                 ignoreDependencyOnFailure: true,
               },
             })),
           );
-      // Children first, then the step: a crash in between re-runs discovery, and the deterministic
-      // job ids make the re-added children no-ops.
       await queue.addBulk(children);
-      await job.updateData({ ...data, step: 'wait', discovery });
+      await job.updateData({ ...planned, step: 'wait' });
       step = 'wait';
     }
     if (step === 'wait') {

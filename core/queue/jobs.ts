@@ -27,8 +27,11 @@ export interface ScanSourceData {
   sourceId: string;
   /** The clock the rules judge by (ISO 8601). */
   judgedAt: string;
-  /** Step of the step-job pattern; set by the processor itself. */
-  step?: 'discover' | 'wait' | 'aggregate';
+  /**
+   * Step of the step-job pattern; set by the processor itself. `children`: the discovery is saved
+   * with the job and its bucket jobs are being added.
+   */
+  step?: 'discover' | 'children' | 'wait' | 'aggregate';
   plan?: SourcePlan;
 }
 

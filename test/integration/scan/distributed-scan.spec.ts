@@ -7,6 +7,8 @@
 import { expect } from 'chai';
 import { jobIds, type ScanBucketData } from '../../../core/queue/jobs.js';
 import { runScan } from '../../../bin/commands/scan.command.js';
+import type { DiscoveryResult } from '../../../core/scan/source-discovery.js';
+import { startScanWorkers } from '../../../workers/scan-workers.js';
 import { openTestStore, TEST_DATABASE_URL, type TestStore } from '../../helpers/database.js';
 import {
   BULK_BUCKET,
@@ -68,6 +70,52 @@ describe('distributed scans', function () {
         await runtime.dispose();
       }
     });
+  });
+
+  it('adds the bucket jobs of the discovery saved with the job, not of a new one, when a source job runs again', async () => {
+    const db = await openTestStore('postgres');
+    const { config } = await world.config();
+    const runtime = await openTestRuntime(config, db.store);
+    try {
+      // As if a worker had saved this plan and died before adding its children: two shards cut at a
+      // key a fresh discovery of this small bucket would never cut at (it plans one shard).
+      const keys = Array.from({ length: OBJECTS }, (_, i) => bulkKey(i)).sort();
+      const cut = keys[49]!;
+      const scanId = await queueBulkScan(world, db.store, runtime);
+      const job = (await runtime.queue.getJob(jobIds.source(scanId, 'edge-bulk')))!;
+      const discovery: DiscoveryResult = {
+        buckets: [
+          {
+            bucket: BULK_BUCKET,
+            declared: true,
+            testLike: false,
+            testWords: [],
+            shards: [
+              { startAfter: null, endAt: cut },
+              { startAfter: cut, endAt: null },
+            ],
+            anonymousProbes: [],
+            lifecycle: { supported: true, expirationDays: [1] },
+            undetermined: [],
+          },
+        ],
+        listBucketsError: null,
+        notes: [],
+        errors: [],
+      };
+      await job.updateData({ ...job.data, step: 'children', discovery });
+      const workers = await startScanWorkers(runtime, { concurrency: 2 });
+      const scan = await waitForScanEnd(db.store, scanId).finally(() => workers.close());
+      expect(scan.status, scan.errors.join('\n')).to.equal('completed');
+      expect(scan.buckets.map((b) => [b.shard, b.listed])).to.deep.equal([
+        [0, 50],
+        [1, OBJECTS - 50],
+      ]);
+      expect(fingerprint(await db.store.findingsOfScan(scanId))).to.deep.equal(reference);
+    } finally {
+      await runtime.dispose();
+      await db.cleanup();
+    }
   });
 
   describe('worker processes', () => {

@@ -127,26 +127,31 @@ function scheduledScan(deps: ScanDeps, flows: FlowProducer): Handler {
     const { sourceId } = job.data as ScheduledScanData;
     if (!deps.config.sources.some((s) => s.id === sourceId))
       return { skipped: `source ${sourceId} is no longer configured` };
-    const running = await deps.store.listScans({ source: sourceId, status: 'running', limit: 1 });
-    const current = running[0];
-    if (
-      current &&
-      Date.now() - Date.parse(current.startedAt) > deps.config.scan.abandonedAfterHours * 3_600_000
-    ) {
+    const scanId = jobIds.scheduledScan(job.id!);
+    const own = await deps.store.getScan(scanId);
+    if (own && own.status !== 'running') return { skipped: `scan ${scanId} of this run has ended`, scanId };
+    // With its own scan running, this run stopped (a crash) while queueing the flow: it queues it
+    // again below, where the scan row and the flow's job ids make a second add a no-op.
+    const current = own
+      ? undefined
+      : (await deps.store.listScans({ source: sourceId, status: 'running', limit: 1 }))[0];
+    if (current) {
+      const age = Date.now() - Date.parse(current.startedAt);
+      // A scan still running covers this slot; starting a second would only double the load.
+      if (age <= deps.config.scan.abandonedAfterHours * 3_600_000)
+        return { skipped: `scan ${current.id} of ${sourceId} is still running` };
       // Whatever ran it is long gone (a lost flow, a wiped Redis): close it so the source is scanned again.
       await deps.store.addScanError(
         current.id,
         `abandoned: still running after ${deps.config.scan.abandonedAfterHours} h`,
       );
       await deps.store.finishScan(current.id, 'failed', new Date());
-    } else if (current) {
-      // A scan still running covers this slot; starting a second would only double the load.
-      return { skipped: `scan ${current.id} of ${sourceId} is still running` };
     }
     return {
       scanId: await startScan(deps.store, flows, {
         sources: [sourceId],
         trigger: 'schedule',
+        scanId,
         jobOptions: scanJobOptions(deps.config.queue),
       }),
     };

@@ -115,4 +115,9 @@ export const jobIds = {
   source: (scanId: string, sourceId: string) => `${scanId}-source-${sourceId}`,
   bucket: (scanId: string, sourceId: string, bucket: string, shard: number) =>
     `${scanId}-bucket-${sourceId}.${bucket}-${shard}`,
+  /**
+   * The scan a scheduled run starts: one per `scheduled-scan` job (BullMQ ids of scheduled jobs
+   * hold ':', which custom job ids must not), so a retried run finds the scan it started.
+   */
+  scheduledScan: (scheduledJobId: string) => `scan-${scheduledJobId.replace(/:/g, '-')}`,
 };

@@ -6,8 +6,9 @@ import { expect } from 'chai';
 import { parseConfig } from '../../../config/load.js';
 import { listSchedules, syncSchedules } from '../../../workers/schedules.js';
 import { startScanWorkers } from '../../../workers/scan-workers.js';
+import { jobIds } from '../../../core/queue/jobs.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
-import { BULK_ENV, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
+import { BULK_ENV, startBulkWorld, waitForScanEnd, type BulkWorld } from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
 
 const source = (id: string, schedule: string) => `
@@ -121,6 +122,77 @@ describe('scan schedules', function () {
     let world: BulkWorld;
     before(async () => (world = await startBulkWorld(6)));
     after(async () => world?.close());
+
+    describe('a scheduled run', () => {
+      // A store of its own: the other tests leave scans of the source behind.
+      let db: TestStore;
+      let runtime: Awaited<ReturnType<typeof openTestRuntime>>;
+      let workers: Awaited<ReturnType<typeof startScanWorkers>>;
+      before(async () => {
+        db = await openTestStore('postgres');
+        const { config } = await world.config();
+        runtime = await openTestRuntime(config, db.store);
+        workers = await startScanWorkers(runtime, { concurrency: 2 });
+      });
+      after(async () => {
+        await workers?.close();
+        await runtime?.dispose();
+        await db?.cleanup();
+      });
+
+      /** Adds a scheduled-scan job under `jobId` and returns what it returned. */
+      async function run(jobId: string): Promise<{ scanId?: string; skipped?: string }> {
+        await runtime.queue.add('scheduled-scan', { sourceId: 'edge-bulk' }, { jobId });
+        for (;;) {
+          const job = (await runtime.queue.getJob(jobId))!;
+          const state = await job.getState();
+          if (state === 'completed') return job.returnvalue as { scanId?: string; skipped?: string };
+          if (state === 'failed') throw new Error(`${jobId} failed: ${job.failedReason}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      const startedHoursAgo = async (id: string, hours: number) =>
+        db.store.createScan({
+          id,
+          sources: ['edge-bulk'],
+          trigger: 'api',
+          judgedAt: world.now,
+          startedAt: new Date(Date.now() - hours * 3_600_000),
+        });
+
+      it('is skipped while a scan of its source runs, and closes one running beyond abandonedAfterHours', async () => {
+        await startedHoursAgo('scan-busy', 1);
+        expect((await run('sched-busy')).skipped).to.equal('scan scan-busy of edge-bulk is still running');
+        expect(await db.store.getScan(jobIds.scheduledScan('sched-busy'))).to.equal(null);
+        await db.store.finishScan('scan-busy', 'completed', new Date());
+
+        await startedHoursAgo('scan-lost', 25);
+        const { scanId } = await run('sched-after-lost');
+        expect(scanId).to.equal(jobIds.scheduledScan('sched-after-lost'));
+        const lost = (await db.store.getScan('scan-lost'))!;
+        expect(lost.status).to.equal('failed');
+        expect(lost.errors).to.deep.equal(['abandoned: still running after 24 h']);
+        expect((await waitForScanEnd(db.store, scanId!)).status).to.equal('completed');
+      });
+
+      it('queues the flow of the scan it recorded before it stopped, when it runs again', async () => {
+        // As if the first attempt of the run died between recording its scan and queueing its flow.
+        const scanId = jobIds.scheduledScan('sched-crashed');
+        await db.store.createScan({
+          id: scanId,
+          sources: ['edge-bulk'],
+          trigger: 'schedule',
+          judgedAt: world.now,
+        });
+        expect(await run('sched-crashed')).to.deep.equal({ scanId });
+        const scan = await waitForScanEnd(db.store, scanId);
+        expect(scan.status, scan.errors.join('\n')).to.equal('completed');
+        expect(scan.objectsEvaluated).to.equal(world.objects);
+        // A run whose scan has ended starts nothing more.
+        await runtime.queue.remove('sched-crashed');
+        expect((await run('sched-crashed')).skipped).to.equal(`scan ${scanId} of this run has ended`);
+      });
+    });
 
     it('collapses runs missed while no worker was up into one catch-up run', async () => {
       const { config } = await world.config({ source: '\n    schedule: { every: 1s }' });

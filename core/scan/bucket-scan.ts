@@ -32,8 +32,18 @@ export interface BucketScanRequest {
   shouldStop?: () => Promise<boolean>;
 }
 
+/**
+ * Whether what was read of an object still holds. LastModified counts with ETag and size: a copy
+ * in place that replaces only the user metadata (the violation flag) keeps the bytes, so the ETag
+ * and size, but not the time.
+ */
 function unchanged(previous: ObjectState | undefined, listed: ListedObject): previous is ObjectState {
-  return previous !== undefined && previous.etag === listed.etag && previous.size === listed.size;
+  return (
+    previous !== undefined &&
+    previous.etag === listed.etag &&
+    previous.size === listed.size &&
+    previous.lastModified.getTime() === listed.lastModified.getTime()
+  );
 }
 
 /**
@@ -317,7 +327,8 @@ async function readPage(
           result.unread.push(`${listed.key}: not read, the bucket job stopped`);
           return;
         }
-        let state = known.get(listed.key);
+        const previous = known.get(listed.key);
+        let state = previous;
         if (!unchanged(state, listed)) {
           if (tools.rate) await tools.rate();
           const read = await readObject(tools.readContext, listed);
@@ -332,7 +343,11 @@ async function readPage(
             result.unread.push(read.transientError);
             return;
           }
-          state = read.state;
+          // The same bytes (a new LastModified alone) keep their perceptual hash: no whole-image read.
+          state =
+            previous?.etag === listed.etag && previous.size === listed.size
+              ? { ...read.state, perceptualHash: previous.perceptualHash }
+              : read.state;
           result.changedStates.push(state);
         }
         const snapshot = toSnapshot(listed, state, {

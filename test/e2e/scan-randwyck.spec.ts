@@ -129,6 +129,37 @@ describe('end-to-end scan of the Randwyck scenario', function () {
       expect(f.firstSeen).to.equal(first.findings.find((g) => g.id === f.id)!.firstSeen);
   });
 
+  it('reads again an object whose metadata alone was replaced in place (same ETag and size)', async () => {
+    const bucket = 'ars-violations';
+    const stored = await db.store.listObjectStates('vendor-ars', bucket, null, 1000);
+    const before = stored.find((s) => s.signals.metadata !== null)!;
+    const stack = world.stacks.stacks.get('vendor-ars')!;
+    const { s3Sink } = await import('../../fixtures/s3-sink.js');
+    const sink = s3Sink(stack);
+    try {
+      // The same bytes written again with the other flag, as a copy in place with new metadata does.
+      const { bytes, metadata } = await sink.storage.readRange(bucket, before.key, 0, before.size);
+      expect(metadata['violation']).to.equal(String(before.signals.metadata));
+      await sink.putObject(bucket, before.key, bytes, {
+        'Content-Type': 'image/jpeg',
+        'x-amz-meta-violation': String(!before.signals.metadata),
+      });
+    } finally {
+      sink.close();
+    }
+    stack.gateway.resetCounts();
+    const rescan = await runScan(runtime, { sources: ['vendor-ars'], now: world.now, pollMs: 50 });
+    expect(rescan.scan.status, rescan.scan.errors.join('\n')).to.equal('completed');
+    // One ranged GET of its head; its perceptual hash, of the same bytes, is kept (no whole read).
+    expect(stack.gateway.counts().signedGets).to.equal(1);
+    const after = (await db.store.listObjectStates('vendor-ars', bucket, null, 1000)).find(
+      (s) => s.key === before.key,
+    )!;
+    expect([after.etag, after.size]).to.deep.equal([before.etag, before.size]);
+    expect(after.signals.metadata).to.equal(!before.signals.metadata);
+    expect(after.perceptualHash).to.equal(before.perceptualHash);
+  });
+
   it('marks a finding remediated when its object is gone after a complete scan', async () => {
     const target = first.findings.find((f) => f.rule === 'edge-retention')!;
     const storage = world.stacks.stacks.get(target.source)!;

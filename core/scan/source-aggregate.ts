@@ -10,13 +10,15 @@ import type { FindingInput } from '../store/store.js';
 import { findProductionCopies } from './copy-check.js';
 import { evaluateObject, toSnapshot } from './evaluate.js';
 import type { ScanDeps } from './scan-deps.js';
-import type { DiscoveredBucket } from './source-discovery.js';
+import { undeterminedOf, type DiscoveredBucket } from './source-discovery.js';
 
 export interface SourceAggregateInput {
   scanId: string;
   sourceId: string;
   now: Date;
   buckets: DiscoveredBucket[];
+  /** Why ListBuckets was refused, when it was: then only the declared buckets were planned. */
+  listBucketsError: string | null;
   /** Errors and notes from discovery. */
   errors: string[];
   notes: string[];
@@ -73,6 +75,11 @@ export async function aggregateSource(
   input: SourceAggregateInput,
 ): Promise<ScanSourceResult> {
   const errors = [...input.errors, ...input.failures];
+  if (input.listBucketsError !== null) {
+    errors.push(
+      `ListBuckets failed (${input.listBucketsError}): only the declared buckets were scanned; undeclared buckets cannot be ruled out`,
+    );
+  }
   const notes = [...input.notes];
   const findings: FindingInput[] = [];
   const completeBuckets = new Set<string>();
@@ -83,7 +90,7 @@ export async function aggregateSource(
     for (const r of results) errors.push(...r.errors);
     if (!complete) errors.push(`bucket ${bucket.bucket} was not scanned completely`);
     else completeBuckets.add(bucket.bucket);
-    for (const check of bucket.undetermined ?? []) {
+    for (const check of undeterminedOf(bucket)) {
       // Public access is the contract's gravest exposure: not knowing it leaves the scan incomplete.
       // The lifecycle is evidence, not proof: a note from discovery says it could not be read.
       if (check.rule === 'public-access')
@@ -133,14 +140,14 @@ export async function aggregateSource(
     for (const bucket of input.buckets.filter((b) => completeBuckets.has(b.bucket))) {
       await deps.store.remediateUnseen(input.scanId, input.sourceId, bucket.bucket, input.now, {
         includeBucketLevel: true,
-        keepRules: (bucket.undetermined ?? []).map((check) => check.rule),
+        keepRules: undeterminedOf(bucket).map((check) => check.rule),
       });
     }
   }
   const complete = errors.length === 0;
-  if (complete && current) {
+  if (complete && current && input.listBucketsError === null) {
     // Buckets that no longer exist at all: their findings are remediated too (the vendor removed
-    // them). Only a complete scan gets here, so ListBuckets answered: a refused one is an error.
+    // them). Only when ListBuckets answered: otherwise what was not listed was not looked for.
     const listed = new Set(input.buckets.map((b) => b.bucket));
     for (const bucket of await deps.store.bucketsWithFindings(input.sourceId)) {
       if (!listed.has(bucket)) {

@@ -24,8 +24,16 @@ export interface UndeterminedCheck {
 export interface DiscoveredBucket extends PlannedBucket {
   anonymousProbes: AnonymousProbe[];
   lifecycle: LifecycleObservation;
-  /** Absent in plans stored by versions before it: read as none. */
+  /** Absent in plans stored by versions before it: see {@link undeterminedOf}. */
   undetermined?: UndeterminedCheck[];
+}
+
+/**
+ * The bucket's undetermined checks; for a plan stored before they were recorded, judged again from
+ * its probes and lifecycle (the object probe's skip was not recorded then).
+ */
+export function undeterminedOf(bucket: DiscoveredBucket): UndeterminedCheck[] {
+  return bucket.undetermined ?? undeterminedChecks(bucket.anonymousProbes, null, bucket.lifecycle);
 }
 
 /**
@@ -78,11 +86,8 @@ export async function discoverSource(deps: ScanDeps, sourceId: string): Promise<
         { cause: error },
       );
     }
-    // A refusal will not pass: scan what was declared, but the scan cannot be complete.
+    // A refusal will not pass: scan what was declared; aggregateSource makes the source incomplete.
     listBucketsError = describeS3Error(error);
-    errors.push(
-      `ListBuckets failed (${listBucketsError}): only the declared buckets were scanned; undeclared buckets cannot be ruled out`,
-    );
     names = [...config.buckets];
   }
   for (const declared of config.buckets) {

@@ -2,11 +2,11 @@
  * Non-destructive unsigned requests that tell whether a bucket or its objects are public:
  * a listing with max-keys 1, and the first 16 bytes of one object. Nothing is written.
  */
-import pRetry from 'p-retry';
+import pRetry, { AbortError } from 'p-retry';
 import type { AnonymousProbe } from '../rules/rule.js';
 
 const PROBE_TIMEOUT_MS = 10_000;
-/** Tries after the first, while the answer is inconclusive (see {@link probeInconclusive}). */
+/** Tries after the first while the answer is inconclusive ({@link probeInconclusive}), not timed out. */
 const PROBE_RETRIES = 2;
 
 function objectPath(bucket: string, key: string): string {
@@ -25,7 +25,7 @@ async function probeOnce(
   url: URL,
   request: string,
   headers: Record<string, string>,
-): Promise<AnonymousProbe> {
+): Promise<{ probe: AnonymousProbe; timedOut: boolean }> {
   try {
     const response = await fetch(url, {
       headers,
@@ -34,19 +34,28 @@ async function probeOnce(
     });
     // Read at most a little: we only want to know whether data was served.
     await response.body?.cancel();
-    return { request, status: response.status, allowed: response.status === 200 || response.status === 206 };
+    const allowed = response.status === 200 || response.status === 206;
+    return { probe: { request, status: response.status, allowed }, timedOut: false };
   } catch (error) {
-    return { request: `${request} (failed: ${(error as Error).message})`, status: 0, allowed: false };
+    return {
+      probe: { request: `${request} (failed: ${(error as Error).message})`, status: 0, allowed: false },
+      timedOut: (error as Error).name === 'TimeoutError',
+    };
   }
 }
 
-/** One probe, tried again while its answers are inconclusive; the last answer when they stay so. */
+/**
+ * One probe, tried again while its answers are inconclusive, except after a time-out (another try
+ * would cost as long again); the last answer when they stay so.
+ */
 async function probe(url: URL, request: string, headers: Record<string, string>): Promise<AnonymousProbe> {
   let last: AnonymousProbe | undefined;
   try {
     return await pRetry(
       async () => {
-        last = await probeOnce(url, request, headers);
+        const answer = await probeOnce(url, request, headers);
+        last = answer.probe;
+        if (answer.timedOut) throw new AbortError(`timed out after ${PROBE_TIMEOUT_MS} ms`);
         if (probeInconclusive(last)) throw new Error(`inconclusive: ${last.status}`);
         return last;
       },

@@ -209,12 +209,18 @@ describe('fixtures/s3-gateway in front of a real s3rver', function () {
     ).to.equal(200);
   });
 
-  it('refuses ListBuckets, or fails unsigned reads of public buckets, alone when asked to', async function () {
+  it('refuses or fails ListBuckets, or fails unsigned reads of public buckets, alone when asked to', async function () {
     stack.gateway.setFaults({ failRate: 0, denyListBuckets: true });
     const listing = await request(stack.port, 'GET', '/', signed());
     expect(listing.status).to.equal(403);
     expect(listing.body.toString()).to.contain('<Code>AccessDenied</Code>');
     expect((await request(stack.port, 'GET', '/private-data?list-type=2', signed())).status).to.equal(200);
+
+    stack.gateway.setFaults({ failRate: 0, failListBuckets: 2, failStatus: 500 });
+    expect((await request(stack.port, 'GET', '/', signed())).status).to.equal(500);
+    expect((await request(stack.port, 'GET', '/private-data?list-type=2', signed())).status).to.equal(200);
+    expect((await request(stack.port, 'GET', '/', signed())).status).to.equal(500);
+    expect((await request(stack.port, 'GET', '/', signed())).status).to.equal(200);
 
     stack.gateway.setFaults({ failRate: 0, failUnsigned: true });
     expect((await request(stack.port, 'GET', '/', signed())).status).to.equal(200);

@@ -7,8 +7,22 @@ import { expect } from 'chai';
 import type { Finding } from '../../../core/model.js';
 import { runScan, type ScanOutcome } from '../../../bin/commands/scan.command.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
-import { startRandwyckWorld, type RandwyckWorld } from '../../helpers/randwyck-world.js';
+import {
+  startRandwyckWorld,
+  WORLD_ENV,
+  worldConfigYaml,
+  type RandwyckWorld,
+} from '../../helpers/randwyck-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
+import { parseConfig } from '../../../config/load.js';
+import { scanJobOptions } from '../../../core/queue/connection.js';
+import { classifyBucketName } from '../../../core/rules/bucket-names.js';
+import { jobIds } from '../../../core/queue/jobs.js';
+import { startScan } from '../../../core/scan/start-scan.js';
+import type { DiscoveryResult } from '../../../core/scan/source-discovery.js';
+import { startScanWorkers } from '../../../workers/scan-workers.js';
+import { waitForScanEnd } from '../../helpers/bulk-world.js';
+import { finding } from '../store/fixtures.js';
 
 describe('a vendor scan whose bucket evidence could not be gathered', function () {
   this.timeout(120_000);
@@ -77,6 +91,75 @@ describe('a vendor scan whose bucket evidence could not be gathered', function (
     );
     // Private buckets answer 403 to unsigned requests: a decision, not a reason to stop.
     expect(errorsOf(outcome)).not.to.include('bucket ars-violations: public access');
+    expect(await openBucketFindings()).to.deep.equal(firstFindings);
+  });
+
+  it('runs discovery again when ListBuckets fails for a passing reason', async () => {
+    const yaml = `${worldConfigYaml(world, world.prefix)}scan: { requestRetries: 0 }\nqueue: { backoffMs: 50 }\n`;
+    const config = parseConfig(yaml, world.configPath, WORLD_ENV);
+    const retrying = await openTestRuntime(config, db.store, world.prefix);
+    try {
+      gateway().resetCounts();
+      gateway().setFaults({ failRate: 0, failListBuckets: 1, failStatus: 503 });
+      const outcome = await runScan(retrying, { sources: ['vendor-ars'], now: world.now, pollMs: 50 });
+      expect(outcome.scan.status, errorsOf(outcome)).to.equal('completed');
+      expect(gateway().counts().injectedFaults).to.equal(1);
+      const job = await retrying.queue.getJob(jobIds.source(outcome.scan.id, 'vendor-ars'));
+      // The attempt that failed on ListBuckets and the one that completed.
+      expect(job!.attemptsMade).to.equal(2);
+      expect(await openBucketFindings()).to.deep.equal(firstFindings);
+    } finally {
+      await retrying.dispose();
+    }
+  });
+
+  it('keeps the lifecycle findings of a bucket whose lifecycle could not be read', async () => {
+    // s3rver does not implement bucket lifecycle: every scan here leaves it undetermined.
+    const scans = await db.store.listScans({ source: 'vendor-ars', limit: 1 });
+    const lifecycle = finding('vendor-ars', 'ars-violations', '', 'lifecycle-not-enforcing');
+    await db.store.upsertFindings(scans[0]!.id, [lifecycle], world.now);
+    const outcome = await scanVendor();
+    expect(outcome.scan.status, errorsOf(outcome)).to.equal('completed');
+    expect(await openBucketFindings()).to.include('ars-violations|lifecycle-not-enforcing');
+    const [stored] = (
+      await db.store.listFindings({ source: ['vendor-ars'], rule: ['lifecycle-not-enforcing'], limit: 10 })
+    ).items;
+    await db.store.setFindingStatus(stored!.id, { status: 'false-positive', actor: 'test' });
+  });
+
+  it('reads a plan stored before undetermined checks were recorded as carefully', async () => {
+    // As a source job saved by the previous version: a refused ListBuckets was a note, not an error,
+    // and the plan has no undetermined checks, though the public bucket's probe got no decision.
+    const scanId = await startScan(db.store, runtime.flows, {
+      sources: ['vendor-ars'],
+      trigger: 'api',
+      now: world.now,
+      jobOptions: scanJobOptions({}),
+    });
+    const job = (await runtime.queue.getJob(jobIds.source(scanId, 'vendor-ars')))!;
+    const bucket = (name: string, declared: boolean, status: number) => ({
+      bucket: name,
+      declared,
+      testLike: classifyBucketName(name).testLike,
+      testWords: classifyBucketName(name).words,
+      shards: [{ startAfter: null, endAt: null }],
+      anonymousProbes: [{ request: `GET /${name}?list-type=2&max-keys=1`, status, allowed: false }],
+      lifecycle: { supported: true as const, expirationDays: [1] },
+    });
+    const discovery: DiscoveryResult = {
+      buckets: [bucket('ars-violations', true, 403), bucket('ars-public-export', false, 503)],
+      listBucketsError: 'AccessDenied: Access Denied',
+      notes: ['ListBuckets failed (AccessDenied: Access Denied): only the declared buckets were scanned'],
+      errors: [],
+    };
+    await job.updateData({ ...job.data, step: 'children', discovery });
+    const workers = await startScanWorkers(runtime, { concurrency: 2 });
+    const scan = await waitForScanEnd(db.store, scanId).finally(() => workers.close());
+    expect(scan.status).to.equal('incomplete');
+    expect(scan.errors.join('\n')).to.include('ListBuckets failed (AccessDenied');
+    expect(scan.errors.join('\n')).to.include(
+      'bucket ars-public-export: public access could not be determined',
+    );
     expect(await openBucketFindings()).to.deep.equal(firstFindings);
   });
 

@@ -46,10 +46,11 @@ function scanSource(deps: ScanDeps, queue: Queue): Handler {
   return async (job, token) => {
     const data = job.data as ScanSourceData & { discovery?: DiscoveryResult };
     let step = data.step ?? 'discover';
+    const rerun = step === 'children';
     if (step === 'discover') {
       // The plan is saved before any child is added: a crash after this adds the children of this
-      // plan again (no-ops under their job ids), never those of a new discovery whose shards, learned
-      // from what the first children already stored, would not line up with them.
+      // plan, never those of a new discovery whose shards, learned from what the first children
+      // already stored, would not line up with them.
       await job.updateData({
         ...data,
         step: 'children',
@@ -83,7 +84,14 @@ function scanSource(deps: ScanDeps, queue: Queue): Handler {
               },
             })),
           );
-      await queue.addBulk(children);
+      // On a re-run only the children not added yet: BullMQ links a re-added child that exists to
+      // its parent again, and one that already failed for good would then hold the parent forever.
+      const exists = rerun
+        ? await Promise.all(
+            children.map(async (child) => (await queue.getJob(child.opts.jobId)) !== undefined),
+          )
+        : children.map(() => false);
+      await queue.addBulk(children.filter((_, i) => !exists[i]));
       await job.updateData({ ...planned, step: 'wait' });
       step = 'wait';
     }
@@ -97,6 +105,7 @@ function scanSource(deps: ScanDeps, queue: Queue): Handler {
       sourceId: current.sourceId,
       now: new Date(current.judgedAt),
       buckets: current.discovery.buckets as DiscoveredBucket[],
+      listBucketsError: current.discovery.listBucketsError ?? null,
       errors: current.discovery.errors,
       notes: current.discovery.notes,
       results: values,
@@ -122,7 +131,7 @@ function scanBucket(deps: ScanDeps): Handler {
   };
 }
 
-function scheduledScan(deps: ScanDeps, flows: FlowProducer): Handler {
+function scheduledScan(deps: ScanDeps, queue: Queue, flows: FlowProducer): Handler {
   return async (job) => {
     const { sourceId } = job.data as ScheduledScanData;
     if (!deps.config.sources.some((s) => s.id === sourceId))
@@ -130,8 +139,9 @@ function scheduledScan(deps: ScanDeps, flows: FlowProducer): Handler {
     const scanId = jobIds.scheduledScan(job.id!);
     const own = await deps.store.getScan(scanId);
     if (own && own.status !== 'running') return { skipped: `scan ${scanId} of this run has ended`, scanId };
-    // With its own scan running, this run stopped (a crash) while queueing the flow: it queues it
-    // again below, where the scan row and the flow's job ids make a second add a no-op.
+    // With its own scan running, an earlier attempt of this run recorded it and stopped (a crash, a
+    // failed queueing) before or after queueing its flow (one atomic add): queue it unless it is there.
+    if (own && (await queue.getJob(jobIds.finalize(scanId)))) return { scanId };
     const current = own
       ? undefined
       : (await deps.store.listScans({ source: sourceId, status: 'running', limit: 1 }))[0];
@@ -152,7 +162,11 @@ function scheduledScan(deps: ScanDeps, flows: FlowProducer): Handler {
         sources: [sourceId],
         trigger: 'schedule',
         scanId,
+        // A retry judges by the time the scan recorded, as the first attempt would have.
+        now: own ? new Date(own.judgedAt) : undefined,
         jobOptions: scanJobOptions(deps.config.queue),
+        // While the run has attempts left, a retry queues the flow: the scan must stay open for it.
+        closeOnQueueFailure: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
       }),
     };
   };
@@ -183,7 +197,7 @@ export function createScanProcessor(
   flows: FlowProducer,
 ): (job: Job, token?: string) => Promise<unknown> {
   const handlers: Record<JobName, Handler> = {
-    'scheduled-scan': scheduledScan(deps, flows),
+    'scheduled-scan': scheduledScan(deps, queue, flows),
     'finalize-scan': finalize(deps),
     'scan-source': scanSource(deps, queue),
     'scan-bucket': scanBucket(deps),

@@ -20,6 +20,11 @@ export interface StartScanRequest {
    * can forget the configured attempts and backoff.
    */
   jobOptions: JobsOptions;
+  /**
+   * Whether a failure to queue the flow closes the scan as `failed` (default true: nothing else
+   * would). False when the caller retries with the same `scanId` and queues it then.
+   */
+  closeOnQueueFailure?: boolean;
 }
 
 /** Records the scan and queues its flow. Returns the scan id. */
@@ -51,6 +56,7 @@ export async function startScan(
       })),
     });
   } catch (error) {
+    if (request.closeOnQueueFailure === false) throw error;
     // No job will ever close this scan: close it now, or it would block its sources as "running".
     await store
       .addScanError(scanId, `the scan could not be queued: ${(error as Error).message}`)

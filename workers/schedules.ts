@@ -69,9 +69,19 @@ function unchanged(existing: JobSchedulerJson | undefined, repeat: Repeat, sourc
 }
 
 /**
+ * Whether the scheduler's next run is still a job in the queue. A scheduler whose job was removed
+ * (a drained or cleaned queue) would never run again: it must be upserted, which adds one. BullMQ
+ * names a scheduler's jobs `repeat:<scheduler id>:<run time in ms>`.
+ */
+async function hasPendingRun(queue: Queue, schedulerId: string, next: number | undefined): Promise<boolean> {
+  return next !== undefined && (await queue.getJob(`repeat:${schedulerId}:${next}`)) !== undefined;
+}
+
+/**
  * Makes the queue's job schedulers match the config: adds and updates the schedulers of scheduled
  * sources and removes those of sources no longer scheduled. A scheduler that already matches is not
- * touched, so an overdue run survives a restart. Returns the source ids by what happened to them.
+ * touched (unless its pending run is gone), so an overdue run survives a restart. Returns the
+ * source ids by what happened to them.
  */
 export async function syncSchedules(
   queue: Queue,
@@ -93,7 +103,8 @@ export async function syncSchedules(
   const upserted: string[] = [];
   const kept: string[] = [];
   for (const [id, { repeat, sourceId }] of wanted) {
-    if (unchanged(existing.get(id), repeat, sourceId)) {
+    const current = existing.get(id);
+    if (unchanged(current, repeat, sourceId) && (await hasPendingRun(queue, id, current!.next))) {
       kept.push(sourceId);
       continue;
     }

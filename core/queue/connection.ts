@@ -28,8 +28,12 @@ export function createRedis(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
 }
 
-/** The retry policy of scan jobs: transient S3 trouble is retried with exponential backoff. */
-export function scanJobOptions(settings: Pick<QueueSettings, 'attempts' | 'backoffMs'> = {}): JobsOptions {
+/**
+ * The retry policy of scan jobs: transient S3 trouble is retried with exponential backoff. Takes the
+ * config's `queue` section (no default, so that no caller forgets it); unset fields fall back to 5
+ * attempts and 1 s.
+ */
+export function scanJobOptions(settings: Pick<QueueSettings, 'attempts' | 'backoffMs'>): JobsOptions {
   return {
     attempts: settings.attempts ?? 5,
     backoff: { type: 'exponential', delay: settings.backoffMs ?? 1000 },

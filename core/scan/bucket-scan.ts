@@ -38,12 +38,12 @@ export interface BucketScanRequest {
  * and size, but not the time.
  */
 function unchanged(previous: ObjectState | undefined, listed: ListedObject): previous is ObjectState {
-  return (
-    previous !== undefined &&
-    previous.etag === listed.etag &&
-    previous.size === listed.size &&
-    previous.lastModified.getTime() === listed.lastModified.getTime()
-  );
+  return sameBytes(previous, listed) && previous.lastModified.getTime() === listed.lastModified.getTime();
+}
+
+/** Whether the listed object holds the bytes `previous` was read from (same ETag and size). */
+function sameBytes(previous: ObjectState | undefined, listed: ListedObject): previous is ObjectState {
+  return previous !== undefined && previous.etag === listed.etag && previous.size === listed.size;
 }
 
 /**
@@ -344,10 +344,9 @@ async function readPage(
             return;
           }
           // The same bytes (a new LastModified alone) keep their perceptual hash: no whole-image read.
-          state =
-            previous?.etag === listed.etag && previous.size === listed.size
-              ? { ...read.state, perceptualHash: previous.perceptualHash }
-              : read.state;
+          state = sameBytes(previous, listed)
+            ? { ...read.state, perceptualHash: previous.perceptualHash }
+            : read.state;
           result.changedStates.push(state);
         }
         const snapshot = toSnapshot(listed, state, {

@@ -31,7 +31,7 @@ describe('starting a scan', () => {
         sources: ['edge-a'],
         trigger: 'api',
         scanId: 'scan-orphan-test',
-        jobOptions: scanJobOptions(),
+        jobOptions: scanJobOptions({}),
       });
     } catch (error) {
       thrown = error;

@@ -72,15 +72,24 @@ describe('distributed scans', function () {
     });
   });
 
-  it('adds the bucket jobs of the discovery saved with the job, not of a new one, when a source job runs again', async () => {
-    const db = await openTestStore('postgres');
-    const { config } = await world.config();
-    const runtime = await openTestRuntime(config, db.store);
-    try {
-      // As if a worker had saved this plan and died before adding its children: two shards cut at a
-      // key a fresh discovery of this small bucket would never cut at (it plans one shard).
-      const keys = Array.from({ length: OBJECTS }, (_, i) => bulkKey(i)).sort();
-      const cut = keys[49]!;
+  describe('a source job that runs again after saving its plan', () => {
+    let db: TestStore;
+    let runtime: Awaited<ReturnType<typeof openTestRuntime>>;
+    beforeEach(async () => {
+      db = await openTestStore('postgres');
+      runtime = await openTestRuntime((await world.config()).config, db.store);
+    });
+    afterEach(async () => {
+      await runtime?.dispose();
+      await db?.cleanup();
+    });
+
+    /**
+     * Queues a scan whose source job looks as if a worker had saved this plan and died before or
+     * while adding its children: two shards cut at a key a fresh discovery of this small bucket
+     * would never cut at (it plans one shard). Returns the scan id and the source job.
+     */
+    async function scanWithSavedPlan(cut: string) {
       const scanId = await queueBulkScan(world, db.store, runtime);
       const job = (await runtime.queue.getJob(jobIds.source(scanId, 'edge-bulk')))!;
       const discovery: DiscoveryResult = {
@@ -104,6 +113,12 @@ describe('distributed scans', function () {
         errors: [],
       };
       await job.updateData({ ...job.data, step: 'children', discovery });
+      return { scanId, job };
+    }
+    const cut = () => Array.from({ length: OBJECTS }, (_, i) => bulkKey(i)).sort()[49]!;
+
+    it('adds the bucket jobs of the saved plan, not of a new discovery', async () => {
+      const { scanId } = await scanWithSavedPlan(cut());
       const workers = await startScanWorkers(runtime, { concurrency: 2 });
       const scan = await waitForScanEnd(db.store, scanId).finally(() => workers.close());
       expect(scan.status, scan.errors.join('\n')).to.equal('completed');
@@ -112,10 +127,37 @@ describe('distributed scans', function () {
         [1, OBJECTS - 50],
       ]);
       expect(fingerprint(await db.store.findingsOfScan(scanId))).to.deep.equal(reference);
-    } finally {
-      await runtime.dispose();
-      await db.cleanup();
-    }
+    });
+
+    it('does not add again a bucket job that was added and has failed for good', async () => {
+      const { scanId, job } = await scanWithSavedPlan(cut());
+      // The first attempt added shard 0, which then failed for good (its source is unknown to the
+      // workers) before the source job ran again; LIFO makes the worker take it first.
+      await runtime.queue.add(
+        'scan-bucket',
+        { scanId, sourceId: 'no-such-source', bucket: BULK_BUCKET, shard: 0 },
+        {
+          jobId: jobIds.bucket(scanId, 'edge-bulk', BULK_BUCKET, 0),
+          parent: { id: job.id!, queue: job.queueQualifiedName },
+          ignoreDependencyOnFailure: true,
+          attempts: 1,
+          lifo: true,
+        },
+      );
+      const workers = await startScanWorkers(runtime, { concurrency: 1 });
+      // Added again, the failed job would be a dependency once more, and the scan would never end.
+      const ended = waitForScanEnd(db.store, scanId);
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error('the scan did not end: its source job waits for a failed job')),
+          20_000,
+        ),
+      );
+      const scan = await Promise.race([ended, timeout]).finally(() => workers.close());
+      expect(scan.status).to.equal('incomplete');
+      expect(scan.errors.join('\n')).to.match(/no-such-source/);
+      expect(scan.buckets.map((b) => [b.shard, b.listed])).to.deep.equal([[1, OBJECTS - 50]]);
+    });
   });
 
   describe('worker processes', () => {

@@ -192,9 +192,6 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     await storing.catch(() => undefined);
     await keepReadObjects(deps, request, [...unsettled]);
     throw error;
-  } finally {
-    tools.stopped = true;
-    await storing.catch(() => undefined);
   }
   // After the page in flight settled, so its checkpoint does not carry the cancellation.
   if (cancelled) errors.push('scan cancelled before the bucket was finished');

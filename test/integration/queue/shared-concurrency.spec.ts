@@ -4,13 +4,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { shareOf, sharedConcurrency, type ConcurrencyShare } from '../../../core/queue/shared-concurrency.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BEAT_MS = 100;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Starts joining `share`; `joined()` tells whether the join has resolved yet. */
+function startJoining(share: ConcurrencyShare): { joined: () => boolean; done: Promise<void> } {
+  let joined = false;
+  const done = share.join().then(() => {
+    joined = true;
+  });
+  return { joined: () => joined, done };
+}
 
 /**
  * Polls `check` every beat until it holds, or fails after `beats` beats with `what`. A process that
@@ -113,16 +121,15 @@ describe('a source’s concurrency shared through Redis', () => {
     const a = await worker('edge-drain', 5, { inFlight: () => aReading });
     const b = await worker('edge-drain', 5);
     await a.share.join();
-    let bJoined = false;
-    const bJoining = b.share.join().then(() => (bJoined = true));
+    const bJoining = startJoining(b.share);
     await eventually(() => a.share.current === 3, 'a lowers its share');
     await sleep(5 * BEAT_MS);
-    expect(bJoined, 'b waits while a has 5 reads in flight').to.equal(false);
+    expect(bJoining.joined(), 'b waits while a has 5 reads in flight').to.equal(false);
     aReading = 4;
     await sleep(3 * BEAT_MS);
-    expect(bJoined, 'b waits while a has 4 reads in flight').to.equal(false);
+    expect(bJoining.joined(), 'b waits while a has 4 reads in flight').to.equal(false);
     aReading = 3;
-    await bJoining;
+    await bJoining.done;
     expect(b.share.current).to.equal(2);
   });
 
@@ -146,12 +153,11 @@ describe('a source’s concurrency shared through Redis', () => {
     const a = await worker('edge-one', 1);
     const b = await worker('edge-one', 1);
     await a.share.join();
-    let bJoined = false;
-    const bJoining = b.share.join().then(() => (bJoined = true));
+    const bJoining = startJoining(b.share);
     await sleep(5 * BEAT_MS);
-    expect(bJoined, 'b waits while a reads').to.equal(false);
+    expect(bJoining.joined(), 'b waits while a reads').to.equal(false);
     a.share.leave();
-    await bJoining;
+    await bJoining.done;
     expect(b.share.current).to.equal(1);
   });
 

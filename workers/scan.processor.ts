@@ -10,14 +10,12 @@ import {
   type JobName,
   type ScanBucketData,
   type ScanBucketResult,
-  type ScheduledScanData,
   type ScanSourceData,
   type ScanSourceResult,
 } from '../core/queue/jobs.js';
 import { scanJobOptions } from '../core/queue/connection.js';
 import { scanBucketRange } from '../core/scan/bucket-scan.js';
 import { finalizeScan } from '../core/scan/finalize.js';
-import { startScan } from '../core/scan/start-scan.js';
 import { aggregateSource } from '../core/scan/source-aggregate.js';
 import {
   discoverSource,
@@ -25,6 +23,7 @@ import {
   type DiscoveryResult,
 } from '../core/scan/source-discovery.js';
 import type { ScanDeps } from '../core/scan/scan-deps.js';
+import { runScheduledScan } from './scheduled-run.js';
 
 type Handler = (job: Job, token: string | undefined) => Promise<unknown>;
 
@@ -131,47 +130,6 @@ function scanBucket(deps: ScanDeps): Handler {
   };
 }
 
-function scheduledScan(deps: ScanDeps, queue: Queue, flows: FlowProducer): Handler {
-  return async (job) => {
-    const { sourceId } = job.data as ScheduledScanData;
-    if (!deps.config.sources.some((s) => s.id === sourceId))
-      return { skipped: `source ${sourceId} is no longer configured` };
-    const scanId = jobIds.scheduledScan(job.id!);
-    const own = await deps.store.getScan(scanId);
-    if (own && own.status !== 'running') return { skipped: `scan ${scanId} of this run has ended`, scanId };
-    // With its own scan running, an earlier attempt of this run recorded it and stopped (a crash, a
-    // failed queueing) before or after queueing its flow (one atomic add): queue it unless it is there.
-    if (own && (await queue.getJob(jobIds.finalize(scanId)))) return { scanId };
-    const current = own
-      ? undefined
-      : (await deps.store.listScans({ source: sourceId, status: 'running', limit: 1 }))[0];
-    if (current) {
-      const age = Date.now() - Date.parse(current.startedAt);
-      // A scan still running covers this slot; starting a second would only double the load.
-      if (age <= deps.config.scan.abandonedAfterHours * 3_600_000)
-        return { skipped: `scan ${current.id} of ${sourceId} is still running` };
-      // Whatever ran it is long gone (a lost flow, a wiped Redis): close it so the source is scanned again.
-      await deps.store.addScanError(
-        current.id,
-        `abandoned: still running after ${deps.config.scan.abandonedAfterHours} h`,
-      );
-      await deps.store.finishScan(current.id, 'failed', new Date());
-    }
-    return {
-      scanId: await startScan(deps.store, flows, {
-        sources: [sourceId],
-        trigger: 'schedule',
-        scanId,
-        // A retry judges by the time the scan recorded, as the first attempt would have.
-        now: own ? new Date(own.judgedAt) : undefined,
-        jobOptions: scanJobOptions(deps.config.queue),
-        // While the run has attempts left, a retry queues the flow: the scan must stay open for it.
-        closeOnQueueFailure: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
-      }),
-    };
-  };
-}
-
 function finalize(deps: ScanDeps): Handler {
   return async (job) => {
     const data = job.data as FinalizeScanData;
@@ -197,7 +155,8 @@ export function createScanProcessor(
   flows: FlowProducer,
 ): (job: Job, token?: string) => Promise<unknown> {
   const handlers: Record<JobName, Handler> = {
-    'scheduled-scan': scheduledScan(deps, queue, flows),
+    'scheduled-scan': (job) =>
+      runScheduledScan({ config: deps.config, store: deps.store, queue, flows }, job),
     'finalize-scan': finalize(deps),
     'scan-source': scanSource(deps, queue),
     'scan-bucket': scanBucket(deps),

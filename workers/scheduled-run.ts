@@ -1,0 +1,68 @@
+/**
+ * One run of a source's schedule (a `scheduled-scan` job): start a scan of the source unless one is
+ * still running, close a scan abandoned long ago, and, when the run is retried, finish what its
+ * earlier attempt started instead of starting a second scan.
+ */
+import type { FlowProducer, Job, Queue } from 'bullmq';
+import type { Config } from '../config/load.js';
+import { scanJobOptions } from '../core/queue/connection.js';
+import { jobIds, type ScheduledScanData } from '../core/queue/jobs.js';
+import { startScan } from '../core/scan/start-scan.js';
+import type { Store } from '../core/store/store.js';
+
+/** What a scheduled run needs: the config, the store, and the queue and flow producer of the scans. */
+export interface ScheduledRunContext {
+  config: Pick<Config, 'sources' | 'scan' | 'queue'>;
+  store: Store;
+  queue: Queue;
+  flows: FlowProducer;
+}
+
+/** The outcome: the scan the run started (or finished starting), or why it started none. */
+export type ScheduledRunResult =
+  { scanId: string; skipped?: string } | { skipped: string; scanId?: undefined };
+
+/**
+ * Runs a scheduled scan job. The scan id derives from the job id, so every attempt of one run works
+ * on one scan. Throws when the scan's flow could not be queued; the scan stays `running` for the
+ * next attempt then, and is closed as `failed` only on the run's last attempt.
+ */
+export async function runScheduledScan(context: ScheduledRunContext, job: Job): Promise<ScheduledRunResult> {
+  const { config, store, queue, flows } = context;
+  const { sourceId } = job.data as ScheduledScanData;
+  if (!config.sources.some((s) => s.id === sourceId))
+    return { skipped: `source ${sourceId} is no longer configured` };
+  const scanId = jobIds.scheduledScan(job.id!);
+  const own = await store.getScan(scanId);
+  if (own && own.status !== 'running') return { skipped: `scan ${scanId} of this run has ended`, scanId };
+  // With its own scan running, an earlier attempt of this run recorded it and stopped (a crash, a
+  // failed queueing) before or after queueing its flow (one atomic add): queue it unless it is there.
+  if (own && (await queue.getJob(jobIds.finalize(scanId)))) return { scanId };
+  const current = own
+    ? undefined
+    : (await store.listScans({ source: sourceId, status: 'running', limit: 1 }))[0];
+  if (current) {
+    const age = Date.now() - Date.parse(current.startedAt);
+    // A scan still running covers this slot; starting a second would only double the load.
+    if (age <= config.scan.abandonedAfterHours * 3_600_000)
+      return { skipped: `scan ${current.id} of ${sourceId} is still running` };
+    // Whatever ran it is long gone (a lost flow, a wiped Redis): close it so the source is scanned again.
+    await store.addScanError(
+      current.id,
+      `abandoned: still running after ${config.scan.abandonedAfterHours} h`,
+    );
+    await store.finishScan(current.id, 'failed', new Date());
+  }
+  return {
+    scanId: await startScan(store, flows, {
+      sources: [sourceId],
+      trigger: 'schedule',
+      scanId,
+      // A retry judges by the time the scan recorded, as the first attempt would have.
+      now: own ? new Date(own.judgedAt) : undefined,
+      jobOptions: scanJobOptions(config.queue),
+      // While the run has attempts left, a retry queues the flow: the scan must stay open for it.
+      closeOnQueueFailure: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+    }),
+  };
+}

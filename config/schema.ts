@@ -47,6 +47,8 @@ const scheduleSchema = z
     every: z
       .string()
       .regex(/^\d+\s*(s|m|h|d)$/, 'must be a duration like 30m, 1h or 1d')
+      // BullMQ refuses a scheduler that repeats every 0 ms: say so now, not when `serve` starts.
+      .refine((every) => !/^0+\s*[smhd]$/.test(every), 'must be longer than 0')
       .optional(),
   })
   .strict()
@@ -139,6 +141,14 @@ export const configSchema = z
         abandonedAfterHours: z.number().positive().default(24),
       })
       .strict()
+      .refine((scan) => scan.headBytes <= scan.maxHeadBytes, {
+        message: 'must not be larger than scan.maxHeadBytes',
+        path: ['headBytes'],
+      })
+      .refine((scan) => scan.retryMinMs <= scan.retryMaxMs, {
+        message: 'must not be larger than scan.retryMaxMs',
+        path: ['retryMinMs'],
+      })
       .default({
         headBytes: 65536,
         maxHeadBytes: 1048576,

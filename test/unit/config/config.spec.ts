@@ -120,6 +120,23 @@ sources:${edge()}
     );
   });
 
+  it('rejects a schedule of every 0, which the scheduler would refuse only at start', () => {
+    const every = (value: string) => `sources:${edge(`\n    schedule: { every: ${value} }`)}`;
+    expect(problemsOf(every('0m'))).to.deep.equal(['sources[0].schedule.every: must be longer than 0']);
+    expect(problemsOf(every('00h'))).to.deep.equal(['sources[0].schedule.every: must be longer than 0']);
+    expect(parseConfig(every('10s'), '/a.yaml', ENV).sources[0]!.schedule).to.deep.equal({ every: '10s' });
+  });
+
+  it('rejects scan settings that contradict each other, naming the field', () => {
+    const problems = problemsOf(
+      `sources:${edge()}\nscan: { headBytes: 2000000, maxHeadBytes: 1048576, retryMinMs: 5000, retryMaxMs: 3000 }`,
+    );
+    expect(problems).to.deep.equal([
+      'scan.headBytes: must not be larger than scan.maxHeadBytes',
+      'scan.retryMinMs: must not be larger than scan.retryMaxMs',
+    ]);
+  });
+
   it('accepts only cron expressions the scheduler can run', () => {
     const yaml = (cron: string) => `sources:${edge(`\n    schedule: { cron: '${cron}' }`)}`;
     const withCron = (cron: string) => problemsOf(yaml(cron));

@@ -11,6 +11,7 @@ import { sharedConcurrency } from '../core/queue/shared-concurrency.js';
 import { sharedRateGate } from '../core/queue/shared-rate.js';
 import { ScanDeps } from '../core/scan/scan-deps.js';
 import { createScanProcessor } from './scan.processor.js';
+import { closeScanOfFailedRun } from './scheduled-run.js';
 
 async function closeFailedScan(
   runtime: Runtime,
@@ -71,6 +72,14 @@ export async function startScanWorkers(
     if (job?.name === 'finalize-scan' && job.attemptsMade >= (job.opts.attempts ?? 1)) {
       const { scanId } = job.data as FinalizeScanData;
       void closeFailedScan(runtime, scanId, error.message, opts.logger);
+    }
+    if (job?.name === 'scheduled-scan' && job.id && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+      closeScanOfFailedRun(runtime, job.id, error.message).catch((reason: Error) =>
+        opts.logger?.error(
+          { jobId: job.id, err: reason.message },
+          'could not close the scan of a failed run',
+        ),
+      );
     }
     opts.logger?.warn(
       { jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error.message.slice(0, 200) },

@@ -43,13 +43,15 @@ export async function runScheduledScan(context: ScheduledRunContext, job: Job): 
     : (await store.listScans({ source: sourceId, status: 'running', limit: 1 }))[0];
   if (current) {
     const age = Date.now() - Date.parse(current.startedAt);
-    // A scan still running covers this slot; starting a second would only double the load.
-    if (age <= config.scan.abandonedAfterHours * 3_600_000)
+    // A scan still running covers this slot; starting a second would only double the load. A slow
+    // scan whose jobs are still queued is running, however long it takes.
+    if (age <= config.scan.abandonedAfterHours * 3_600_000 || (await flowAlive(queue, current.id)))
       return { skipped: `scan ${current.id} of ${sourceId} is still running` };
-    // Whatever ran it is long gone (a lost flow, a wiped Redis): close it so the source is scanned again.
+    // Nothing is left to end it (a lost flow, a wiped Redis, a run that stopped before queueing its
+    // flow): close it so the source is scanned again.
     await store.addScanError(
       current.id,
-      `abandoned: still running after ${config.scan.abandonedAfterHours} h`,
+      `abandoned: still running after ${config.scan.abandonedAfterHours} h, with no queued job left to end it`,
     );
     await store.finishScan(current.id, 'failed', new Date());
   }
@@ -65,4 +67,32 @@ export async function runScheduledScan(context: ScheduledRunContext, job: Job): 
       closeOnQueueFailure: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
     }),
   };
+}
+
+/** Whether the scan's flow can still end it: its finalizer is in the queue and has not finished. */
+async function flowAlive(queue: Queue, scanId: string): Promise<boolean> {
+  const finalizer = await queue.getJob(jobIds.finalize(scanId));
+  if (!finalizer) return false;
+  const state = await finalizer.getState();
+  return state !== 'completed' && state !== 'failed' && state !== 'unknown';
+}
+
+/**
+ * For a scheduled run that has failed for good: closes the scan it recorded as `failed`, with the
+ * reason, when the run never queued its flow, since nothing else would end that scan before
+ * `abandonedAfterHours` (its last attempt may have failed before it could close the scan itself:
+ * the store or Redis failing). Returns whether it closed one; a scan with a queued flow is left to
+ * its jobs.
+ */
+export async function closeScanOfFailedRun(
+  context: Pick<ScheduledRunContext, 'store' | 'queue'>,
+  jobId: string,
+  reason: string,
+): Promise<boolean> {
+  const scanId = jobIds.scheduledScan(jobId);
+  const scan = await context.store.getScan(scanId);
+  if (scan?.status !== 'running' || (await context.queue.getJob(jobIds.finalize(scanId)))) return false;
+  await context.store.addScanError(scanId, `the scheduled run failed: ${reason.slice(0, 300)}`);
+  await context.store.finishScan(scanId, 'failed', new Date());
+  return true;
 }

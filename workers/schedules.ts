@@ -37,13 +37,18 @@ function repeatOf(
   return { pattern: source.schedule.cron!, tz: timezone };
 }
 
-/** The options of every scheduled scan job. */
-const SCHEDULED_JOB_OPTS = {
-  attempts: 3,
-  backoff: { type: 'exponential', delay: 5000 },
-  removeOnComplete: 100,
-  removeOnFail: 500,
-};
+/**
+ * The options of every scheduled scan job: retried as the config's `queue` says for every scan job;
+ * the last runs are kept by count (their jobs are small, and a scheduler makes one per period).
+ */
+function scheduledJobOptions(queue: Config['queue']) {
+  return {
+    attempts: queue.attempts,
+    backoff: { type: 'exponential', delay: queue.backoffMs },
+    removeOnComplete: 100,
+    removeOnFail: 500,
+  };
+}
 
 type Repeat = NonNullable<ReturnType<typeof repeatOf>>;
 
@@ -53,7 +58,12 @@ type Repeat = NonNullable<ReturnType<typeof repeatOf>>;
  * replaces a run that is overdue because every worker was down (the catch-up run) with the next
  * one to come.
  */
-function unchanged(existing: JobSchedulerJson | undefined, repeat: Repeat, sourceId: string): boolean {
+function unchanged(
+  existing: JobSchedulerJson | undefined,
+  repeat: Repeat,
+  sourceId: string,
+  jobOptions: ReturnType<typeof scheduledJobOptions>,
+): boolean {
   if (!existing || existing.name !== 'scheduled-scan') return false;
   const timing =
     'every' in repeat
@@ -64,7 +74,7 @@ function unchanged(existing: JobSchedulerJson | undefined, repeat: Repeat, sourc
     timing &&
     isDeepStrictEqual(existing.template?.data, { sourceId } satisfies ScheduledScanData) &&
     opts !== undefined &&
-    Object.entries(SCHEDULED_JOB_OPTS).every(([name, value]) => isDeepStrictEqual(opts[name], value))
+    Object.entries(jobOptions).every(([name, value]) => isDeepStrictEqual(opts[name], value))
   );
 }
 
@@ -102,16 +112,17 @@ export async function syncSchedules(
   }
   const upserted: string[] = [];
   const kept: string[] = [];
+  const jobOptions = scheduledJobOptions(config.queue);
   for (const [id, { repeat, sourceId }] of wanted) {
     const current = existing.get(id);
-    if (unchanged(current, repeat, sourceId) && (await hasPendingRun(queue, id, current!.next))) {
+    if (unchanged(current, repeat, sourceId, jobOptions) && (await hasPendingRun(queue, id, current!.next))) {
       kept.push(sourceId);
       continue;
     }
     await queue.upsertJobScheduler(id, repeat, {
       name: 'scheduled-scan',
       data: { sourceId } satisfies ScheduledScanData,
-      opts: SCHEDULED_JOB_OPTS,
+      opts: jobOptions,
     });
     upserted.push(sourceId);
   }

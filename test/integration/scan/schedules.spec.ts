@@ -3,12 +3,9 @@
  * show their next run, and runs missed while no worker was up collapse into one catch-up run.
  */
 import { expect } from 'chai';
-import { FlowProducer, Job } from 'bullmq';
 import { parseConfig } from '../../../config/load.js';
 import { listSchedules, syncSchedules } from '../../../workers/schedules.js';
 import { startScanWorkers } from '../../../workers/scan-workers.js';
-import { runScheduledScan, type ScheduledRunContext } from '../../../workers/scheduled-run.js';
-import { createRedis } from '../../../core/queue/connection.js';
 import { jobIds } from '../../../core/queue/jobs.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
 import { BULK_ENV, startBulkWorld, waitForScanEnd, type BulkWorld } from '../../helpers/bulk-world.js';
@@ -49,6 +46,23 @@ describe('scan schedules', function () {
         unchanged: ['edge-a', 'edge-b', 'edge-c'],
         removed: [],
       });
+      // Scheduled runs retry as the config's queue says: a new retry policy updates every scheduler.
+      const configA2 = parseConfig(
+        `sources:${source('edge-a', '{ every: 1h }')}${source('edge-b', "{ cron: '0 3 * * *' }")}${source('edge-c', '{ every: 30m }')}
+queue: { attempts: 2, backoffMs: 200 }`,
+        '/a2.yaml',
+        BULK_ENV,
+      );
+      expect((await syncSchedules(runtime.queue, configA2)).upserted).to.deep.equal([
+        'edge-a',
+        'edge-b',
+        'edge-c',
+      ]);
+      const retried = await runtime.queue.getJobSchedulers(0, -1);
+      expect(retried.map((s) => [s.template?.opts?.attempts, s.template?.opts?.backoff])).to.deep.equal(
+        Array(3).fill([2, { type: 'exponential', delay: 200 }]),
+      );
+      await syncSchedules(runtime.queue, configA);
       let views = await listSchedules(runtime.queue, configA);
       expect(views.map((v) => [v.sourceId, v.every, v.cron])).to.deep.equal([
         ['edge-a', '1h', null],
@@ -174,7 +188,9 @@ describe('scan schedules', function () {
         expect(scanId).to.equal(jobIds.scheduledScan('sched-after-lost'));
         const lost = (await db.store.getScan('scan-lost'))!;
         expect(lost.status).to.equal('failed');
-        expect(lost.errors).to.deep.equal(['abandoned: still running after 24 h']);
+        expect(lost.errors).to.deep.equal([
+          'abandoned: still running after 24 h, with no queued job left to end it',
+        ]);
         expect((await waitForScanEnd(db.store, scanId!)).status).to.equal('completed');
       });
 
@@ -194,107 +210,6 @@ describe('scan schedules', function () {
         // A run whose scan has ended starts nothing more.
         await runtime.queue.remove('sched-crashed');
         expect((await run('sched-crashed')).skipped).to.equal(`scan ${scanId} of this run has ended`);
-      });
-
-      describe('attempt by attempt, when queueing its flow fails or was done', () => {
-        // A flow producer whose Redis connection has been closed: every add fails, as while Redis is down.
-        let down: FlowProducer;
-        before(async () => {
-          const closed = createRedis(runtime.queueSettings.url);
-          await closed.quit();
-          down = new FlowProducer({ connection: closed, prefix: runtime.queueSettings.prefix });
-        });
-        after(async () => down?.close());
-
-        const context = (flows: FlowProducer): ScheduledRunContext => ({
-          config: runtime.config,
-          store: db.store,
-          queue: runtime.queue,
-          flows,
-        });
-        /** The run's job as a worker hands it over on attempt `attempt` (from 1) of `attempts`. */
-        function attempt(jobId: string, attempt: number, attempts: number): Job {
-          const job = new Job(
-            runtime.queue,
-            'scheduled-scan',
-            { sourceId: 'edge-bulk' },
-            { attempts },
-            jobId,
-          );
-          job.attemptsMade = attempt - 1;
-          return job;
-        }
-        async function failure(promise: Promise<unknown>): Promise<Error> {
-          try {
-            await promise;
-          } catch (error) {
-            return error as Error;
-          }
-          throw new Error('the run did not fail');
-        }
-
-        it('keeps its scan open while attempts are left, and the next attempt queues it', async () => {
-          const scanId = jobIds.scheduledScan('sched-flaky');
-          const error = await failure(runScheduledScan(context(down), attempt('sched-flaky', 1, 3)));
-          expect(error.message).to.match(/closed/i);
-          const open = (await db.store.getScan(scanId))!;
-          expect(open.status).to.equal('running');
-          expect(open.errors).to.deep.equal([]);
-          expect(await runtime.queue.getJob(jobIds.finalize(scanId))).to.equal(undefined);
-
-          expect(await runScheduledScan(context(runtime.flows), attempt('sched-flaky', 2, 3))).to.deep.equal({
-            scanId,
-          });
-          // Its jobs judge by the clock the first attempt recorded.
-          const source = (await runtime.queue.getJob(jobIds.source(scanId, 'edge-bulk')))!;
-          expect(source.data.judgedAt).to.equal(open.judgedAt);
-          const scan = await waitForScanEnd(db.store, scanId);
-          expect(scan.status, scan.errors.join('\n')).to.equal('completed');
-          expect(scan.objectsEvaluated).to.equal(world.objects);
-        });
-
-        it('returns the scan whose flow an earlier attempt queued, and queues nothing again', async () => {
-          // A runtime without workers, so the flow stays queued as the earlier attempt left it.
-          const idle = await openTestRuntime(runtime.config, db.store);
-          try {
-            const scanId = jobIds.scheduledScan('sched-queued');
-            const first = await runScheduledScan(
-              { ...context(idle.flows), queue: idle.queue },
-              attempt('sched-queued', 1, 3),
-            );
-            expect(first).to.deep.equal({ scanId });
-            const events = `${idle.queueSettings.prefix}:scan:events`;
-            const before = await idle.redis.xlen(events);
-            expect(before).to.be.greaterThan(0);
-            const again = await runScheduledScan(
-              { ...context(idle.flows), queue: idle.queue },
-              attempt('sched-queued', 2, 3),
-            );
-            expect(again).to.deep.equal({ scanId });
-            // Adding the flow again would log a "duplicated" event per job already there.
-            expect(await idle.redis.xlen(events)).to.equal(before);
-            const workers = await startScanWorkers(idle, { concurrency: 2 });
-            const scan = await waitForScanEnd(db.store, scanId).finally(() => workers.close());
-            expect(scan.status, scan.errors.join('\n')).to.equal('completed');
-          } finally {
-            // Left running by a failed assertion, the scan would make the next run skip.
-            const scan = await db.store.getScan(jobIds.scheduledScan('sched-queued'));
-            if (scan?.status === 'running') await db.store.finishScan(scan.id, 'failed', new Date());
-            await idle.dispose();
-          }
-        });
-
-        it('closes its scan as failed, with the reason, on the last attempt', async () => {
-          const scanId = jobIds.scheduledScan('sched-doomed');
-          const error = await failure(runScheduledScan(context(down), attempt('sched-doomed', 3, 3)));
-          const scan = (await db.store.getScan(scanId))!;
-          expect(scan.status).to.equal('failed');
-          expect(scan.errors).to.deep.equal([`the scan could not be queued: ${error.message}`]);
-          // Closed, it no longer blocks the source: the next run starts a scan.
-          const { scanId: next } = await run('sched-after-doomed');
-          expect(next).to.equal(jobIds.scheduledScan('sched-after-doomed'));
-          expect((await waitForScanEnd(db.store, next!)).status).to.equal('completed');
-        });
       });
     });
 

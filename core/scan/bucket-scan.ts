@@ -52,7 +52,7 @@ function sameBytes(previous: ObjectState | undefined, listed: ListedObject): pre
  */
 export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest): Promise<ScanBucketResult> {
   const handle = deps.source(request.sourceId);
-  const { storage, limit, rate } = handle;
+  const { storage, limit } = handle;
   const ctx = deps.ruleContext(request.sourceId, request.now);
   const scanConfig = deps.config.scan;
   const readContext = {
@@ -84,7 +84,6 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
   const listFrom = (continuationToken: string | null, after: string | null): Promise<ListPage> =>
     quiet(
       (async () => {
-        if (rate) await rate();
         try {
           return await storage.listPage(request.bucket, {
             continuationToken,
@@ -99,7 +98,7 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
         }
       })(),
     );
-  const tools: PageTools = { readContext, ctx, limit, rate, stopped: false };
+  const tools: PageTools = { readContext, ctx, limit, stopped: false };
 
   /**
    * Settles one page in key order: waits for its reads, adds its counts, and chains its writes and
@@ -275,7 +274,6 @@ interface PageTools {
   readContext: Parameters<typeof readObject>[0];
   ctx: ReturnType<ScanDeps['ruleContext']>;
   limit: ScanDepsLimit;
-  rate: (() => Promise<void>) | null;
   /** Set when the bucket job fails or ends: reads still waiting in the limiter are skipped. */
   stopped: boolean;
 }
@@ -327,7 +325,6 @@ async function readPage(
         const previous = known.get(listed.key);
         let state = previous;
         if (!unchanged(state, listed)) {
-          if (tools.rate) await tools.rate();
           const read = await readObject(tools.readContext, listed);
           counts.bytesRead += read.bytesRead;
           if (read.bytesRead > 0) counts.fetched += 1;

@@ -22,7 +22,10 @@ export interface SourceHandle {
   limit: ReadLimit;
   /** This process's share of the source's `concurrency`. */
   share: ConcurrencyShare;
-  /** Paces requests against this source (`requestsPerSecond`), when set. */
+  /**
+   * Paces requests against this source (`requestsPerSecond`), when set. `storage` already paces
+   * each of its requests with it; this is for requests made without it (the anonymous probes).
+   */
   rate: RateGate | null;
 }
 
@@ -82,19 +85,24 @@ export class ScanDeps {
         share.leave();
       }
     };
+    const rate =
+      config.requestsPerSecond === undefined
+        ? null
+        : this.limits.rate({ ...config, requestsPerSecond: config.requestsPerSecond });
     handle = {
       config,
-      storage: new SourceStorage(config, {
-        retries: this.config.scan.requestRetries,
-        minTimeoutMs: this.config.scan.retryMinMs,
-        maxTimeoutMs: this.config.scan.retryMaxMs,
-      }),
+      storage: new SourceStorage(
+        config,
+        {
+          retries: this.config.scan.requestRetries,
+          minTimeoutMs: this.config.scan.retryMinMs,
+          maxTimeoutMs: this.config.scan.retryMaxMs,
+        },
+        rate,
+      ),
       limit,
       share,
-      rate:
-        config.requestsPerSecond === undefined
-          ? null
-          : this.limits.rate({ ...config, requestsPerSecond: config.requestsPerSecond }),
+      rate,
     };
     this.handles.set(id, handle);
     return handle;

@@ -111,7 +111,8 @@ export async function discoverSource(deps: ScanDeps, sourceId: string): Promise<
  * boundary, so several workers share a large bucket; keys added since then fall into the ranges as
  * they come. A bucket with fewer than `shardSize` known keys is one shard, unless
  * `firstScanOfLargeBucket` (none of its keys is known and it holds more than a listing page): then it
- * is cut at its folders (folder-shards.ts; the listings are paced by the source's request rate), or
+ * is cut at its folders (folder-shards.ts; like every request of `storage`, the listings are paced
+ * by the source's request rate), or
  * is one shard when it has none. Never throws for the folder listings' trouble: it becomes a note
  * and the bucket one shard.
  */
@@ -122,15 +123,14 @@ export async function planShards(
   firstScanOfLargeBucket: boolean,
   notes: string[],
 ): Promise<KeyRange[]> {
-  const { config, storage, rate } = deps.source(sourceId);
+  const { config, storage } = deps.source(sourceId);
   const boundaries = await deps.store.keyBoundaries(sourceId, bucket, config.shardSize);
   if (boundaries.length === 0 && firstScanOfLargeBucket && config.firstScanShards > 1) {
     try {
-      const listFolders = async (prefix: string) => {
-        if (rate) await rate();
-        return storage.listFolders(bucket, prefix);
-      };
-      const shards = await planFolderShards(listFolders, config.firstScanShards);
+      const shards = await planFolderShards(
+        (prefix) => storage.listFolders(bucket, prefix),
+        config.firstScanShards,
+      );
       if (shards) return shards;
     } catch (error) {
       notes.push(`${bucket}: could not list its folders to share its first scan (${describeS3Error(error)})`);
@@ -152,7 +152,7 @@ async function discoverBucket(
   bucket: string,
   notes: string[],
 ): Promise<DiscoveredBucket> {
-  const { config, storage } = deps.source(sourceId);
+  const { config, storage, rate } = deps.source(sourceId);
   const { testLike, words } = classifyBucketName(bucket);
   // A bucket none of whose keys is known may be cut at its folders if it is large: its first page
   // (a page the scan lists again) tells; otherwise one key is enough, for the probe.
@@ -174,7 +174,7 @@ async function discoverBucket(
       `${bucket}: could not list the bucket for the anonymous read probe or its first-scan shards (${listingError})`,
     );
   }
-  const anonymousProbes = await probeAnonymousAccess(config.endpoint, bucket, sampleKey);
+  const anonymousProbes = await probeAnonymousAccess(config.endpoint, bucket, sampleKey, rate);
   const lifecycle = await storage.lifecycle(bucket);
   if (!lifecycle.supported) notes.push(`${bucket}: ${lifecycle.note}; lifecycle evidence not available`);
   return {

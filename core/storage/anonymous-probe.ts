@@ -4,6 +4,7 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import type { AnonymousProbe } from '../rules/rule.js';
+import type { RequestPace } from './s3-storage.js';
 
 const PROBE_TIMEOUT_MS = 10_000;
 /** Tries after the first while the answer is inconclusive ({@link probeInconclusive}), not timed out. */
@@ -48,11 +49,17 @@ async function probeOnce(
  * One probe, tried again while its answers are inconclusive, except after a time-out (another try
  * would cost as long again); the last answer when they stay so.
  */
-async function probe(url: URL, request: string, headers: Record<string, string>): Promise<AnonymousProbe> {
+async function probe(
+  url: URL,
+  request: string,
+  headers: Record<string, string>,
+  pace: RequestPace | null,
+): Promise<AnonymousProbe> {
   let last: AnonymousProbe | undefined;
   try {
     return await pRetry(
       async () => {
+        if (pace) await pace();
         const answer = await probeOnce(url, request, headers);
         last = answer.probe;
         if (answer.timedOut) throw new AbortError(`timed out after ${PROBE_TIMEOUT_MS} ms`);
@@ -69,18 +76,21 @@ async function probe(url: URL, request: string, headers: Record<string, string>)
 /**
  * Probes a bucket without credentials.
  * @param sampleKey an object to try reading, when the bucket has one.
+ * @param pace awaited before every request, tries again included (the source's request rate).
  */
 export async function probeAnonymousAccess(
   endpoint: string,
   bucket: string,
   sampleKey?: string,
+  pace: RequestPace | null = null,
 ): Promise<AnonymousProbe[]> {
   const base = new URL(endpoint);
   const listPath = `/${encodeURIComponent(bucket)}?list-type=2&max-keys=1`;
-  const probes = [await probe(new URL(listPath, base), `GET ${listPath}`, {})];
+  const probes = [await probe(new URL(listPath, base), `GET ${listPath}`, {}, pace)];
   if (sampleKey !== undefined) {
     const path = objectPath(bucket, sampleKey);
-    probes.push(await probe(new URL(path, base), `GET ${path} (Range: bytes=0-15)`, { Range: 'bytes=0-15' }));
+    const range = { Range: 'bytes=0-15' };
+    probes.push(await probe(new URL(path, base), `GET ${path} (Range: bytes=0-15)`, range, pace));
   }
   return probes;
 }

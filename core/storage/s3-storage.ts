@@ -78,6 +78,9 @@ export interface RetryPolicy {
 
 const DEFAULT_RETRY: RetryPolicy = { retries: 4, minTimeoutMs: 100, maxTimeoutMs: 3000 };
 
+/** Waits until one more request may go to the endpoint (a source's `requestsPerSecond`). */
+export type RequestPace = () => Promise<void>;
+
 /** Access to one source's S3 endpoint. Holds a keep-alive agent: call `close()` when done. */
 export class SourceStorage {
   private readonly client: Minio.Client;
@@ -87,6 +90,8 @@ export class SourceStorage {
   constructor(
     private readonly endpoint: S3Endpoint,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    /** Awaited before every request, retries included, so no request escapes the source's rate. */
+    private readonly pace: RequestPace | null = null,
   ) {
     this.url = new URL(endpoint.endpoint);
     const useSSL = this.url.protocol === 'https:';
@@ -113,6 +118,7 @@ export class SourceStorage {
   private withRetry<T>(operation: () => Promise<T>): Promise<T> {
     return pRetry(
       async () => {
+        if (this.pace) await this.pace();
         try {
           return await operation();
         } catch (error) {

@@ -1,0 +1,59 @@
+/**
+ * A source's `requestsPerSecond` holds for every request the auditor makes to it: discovery, listings,
+ * reads and the retries of failed requests, counted where they arrive (at the S3 gateway).
+ */
+import { expect } from 'chai';
+import { startScanWorkers } from '../../../workers/scan-workers.js';
+import { openTestStore, type TestStore } from '../../helpers/database.js';
+import { queueBulkScan, startBulkWorld, waitForScanEnd, type BulkWorld } from '../../helpers/bulk-world.js';
+import { openTestRuntime } from '../../helpers/runtime.js';
+
+const OBJECTS = 120;
+const RATE = 40;
+
+describe('a source’s request rate', function () {
+  this.timeout(60_000);
+  let world: BulkWorld;
+  let db: TestStore;
+  before(async () => {
+    world = await startBulkWorld(OBJECTS);
+    db = await openTestStore('postgres');
+  });
+  after(async () => {
+    await db?.cleanup();
+    await world?.close();
+  });
+
+  it('paces every request to the source, retries included', async () => {
+    const { config } = await world.config({
+      source: `\n    requestsPerSecond: ${RATE}\n    concurrency: 8`,
+      // Every other read fails with 503 and is tried again at once (backoff 10-20 ms).
+      top: 'scan: { requestRetries: 10, retryMinMs: 10, retryMaxMs: 20 }',
+    });
+    const runtime = await openTestRuntime(config, db.store);
+    const workers = await startScanWorkers(runtime, { concurrency: 2 });
+    const gateway = world.stack.gateway;
+    try {
+      gateway.setFaults({ failRate: 0.5 });
+      gateway.resetCounts();
+      const scan = await waitForScanEnd(db.store, await queueBulkScan(world, db.store, runtime));
+      expect(scan.status, scan.errors.join('\n')).to.equal('completed');
+      expect(scan.objectsEvaluated).to.equal(OBJECTS);
+      expect(gateway.counts().injectedFaults).to.be.greaterThan(OBJECTS / 3);
+
+      const times = gateway.signedRequestTimes();
+      const seconds = (times.at(-1)! - times[0]!) / 1000;
+      // The gate allows RATE requests per window of 1 s, a window opening at the first request after
+      // the last one closed: n requests need n / RATE windows, opened at least 1 s apart, so they
+      // take at least n / RATE - 1 seconds. Half a second of slack for the way to the gateway.
+      // Unpaced retries would add about one request for every paced one.
+      expect(times.length, `${times.length} requests in ${seconds.toFixed(2)} s`).to.be.at.most(
+        RATE * (seconds + 1.5),
+      );
+    } finally {
+      gateway.setFaults({ failRate: 0 });
+      await workers.close();
+      await runtime.dispose();
+    }
+  });
+});

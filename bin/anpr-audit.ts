@@ -18,7 +18,7 @@ const USAGE = `Usage:
   anpr-audit worker    [--config FILE] [--concurrency N]     scan workers only
   anpr-audit server    [--config FILE] [--host H] [--port P] the API only
   anpr-audit serve     [--config FILE] [--host H] [--port P] API + workers + scheduler
-  anpr-audit schedules [--config FILE]                      sync and show each source's next run
+  anpr-audit schedules [--config FILE] [--json] [--no-sync] sync the schedulers, show each next run
   anpr-audit token     --name NAME --role admin|officer|viewer   a new API token and its config entry
 
 Exit codes of scan: 0 complete, no findings; 1 complete with findings; 2 usage or config error;

@@ -58,21 +58,22 @@ type Repeat = NonNullable<ReturnType<typeof repeatOf>>;
  * replaces a run that is overdue because every worker was down (the catch-up run) with the next
  * one to come.
  */
-function unchanged(
-  existing: JobSchedulerJson | undefined,
-  repeat: Repeat,
-  sourceId: string,
-  jobOptions: ReturnType<typeof scheduledJobOptions>,
-): boolean {
+function sameRun(existing: JobSchedulerJson | undefined, repeat: Repeat, sourceId: string): boolean {
   if (!existing || existing.name !== 'scheduled-scan') return false;
   const timing =
     'every' in repeat
       ? existing.every === repeat.every && existing.pattern === undefined
       : existing.pattern === repeat.pattern && existing.tz === repeat.tz && existing.every === undefined;
+  return timing && isDeepStrictEqual(existing.template?.data, { sourceId } satisfies ScheduledScanData);
+}
+
+/** Whether the scheduler's jobs already carry these options (retries, retention). */
+function sameOptions(
+  existing: JobSchedulerJson,
+  jobOptions: ReturnType<typeof scheduledJobOptions>,
+): boolean {
   const opts = existing.template?.opts as Record<string, unknown> | undefined;
   return (
-    timing &&
-    isDeepStrictEqual(existing.template?.data, { sourceId } satisfies ScheduledScanData) &&
     opts !== undefined &&
     Object.entries(jobOptions).every(([name, value]) => isDeepStrictEqual(opts[name], value))
   );
@@ -90,8 +91,9 @@ async function hasPendingRun(queue: Queue, schedulerId: string, next: number | u
 /**
  * Makes the queue's job schedulers match the config: adds and updates the schedulers of scheduled
  * sources and removes those of sources no longer scheduled. A scheduler that already matches is not
- * touched (unless its pending run is gone), so an overdue run survives a restart. Returns the
- * source ids by what happened to them.
+ * touched (unless its pending run is gone), so an overdue run survives a restart; one whose job
+ * options alone changed is updated only once its pending run is not overdue. Returns the source ids
+ * by what happened to them.
  */
 export async function syncSchedules(
   queue: Queue,
@@ -115,9 +117,13 @@ export async function syncSchedules(
   const jobOptions = scheduledJobOptions(config.queue);
   for (const [id, { repeat, sourceId }] of wanted) {
     const current = existing.get(id);
-    if (unchanged(current, repeat, sourceId, jobOptions) && (await hasPendingRun(queue, id, current!.next))) {
-      kept.push(sourceId);
-      continue;
+    if (sameRun(current, repeat, sourceId) && (await hasPendingRun(queue, id, current!.next))) {
+      // New job options (retries from `queue`, or those of an older version) wait while the pending
+      // run is overdue: applying them now would drop the catch-up run. A later sync applies them.
+      if (sameOptions(current!, jobOptions) || current!.next! <= Date.now()) {
+        kept.push(sourceId);
+        continue;
+      }
     }
     await queue.upsertJobScheduler(id, repeat, {
       name: 'scheduled-scan',

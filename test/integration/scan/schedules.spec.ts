@@ -3,13 +3,16 @@
  * show their next run, and runs missed while no worker was up collapse into one catch-up run.
  */
 import { expect } from 'chai';
-import { parseConfig } from '../../../config/load.js';
+import { Worker } from 'bullmq';
+import { parseConfig, type Config } from '../../../config/load.js';
 import { listSchedules, syncSchedules } from '../../../workers/schedules.js';
 import { startScanWorkers } from '../../../workers/scan-workers.js';
-import { jobIds } from '../../../core/queue/jobs.js';
+import { jobIds, SCAN_QUEUE } from '../../../core/queue/jobs.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
 import { BULK_ENV, startBulkWorld, waitForScanEnd, type BulkWorld } from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
+
+type TestRuntime = Awaited<ReturnType<typeof openTestRuntime>>;
 
 const source = (id: string, schedule: string) => `
   - id: ${id}
@@ -46,22 +49,56 @@ describe('scan schedules', function () {
         unchanged: ['edge-a', 'edge-b', 'edge-c'],
         removed: [],
       });
-      // Scheduled runs retry as the config's queue says: a new retry policy updates every scheduler.
+      // Scheduled runs retry as the config's queue says: a new retry policy updates the schedulers,
+      // except one whose pending run is due (BullMQ runs an `every` scheduler's first job at once):
+      // replacing it would drop that run, so it keeps its options until a later sync.
       const configA2 = parseConfig(
         `sources:${source('edge-a', '{ every: 1h }')}${source('edge-b', "{ cron: '0 3 * * *' }")}${source('edge-c', '{ every: 30m }')}
 queue: { attempts: 2, backoffMs: 200 }`,
         '/a2.yaml',
         BULK_ENV,
       );
-      expect((await syncSchedules(runtime.queue, configA2)).upserted).to.deep.equal([
-        'edge-a',
-        'edge-b',
-        'edge-c',
-      ]);
-      const retried = await runtime.queue.getJobSchedulers(0, -1);
-      expect(retried.map((s) => [s.template?.opts?.attempts, s.template?.opts?.backoff])).to.deep.equal(
-        Array(3).fill([2, { type: 'exponential', delay: 200 }]),
-      );
+      expect(await syncSchedules(runtime.queue, configA2)).to.deep.equal({
+        upserted: ['edge-b'],
+        unchanged: ['edge-a', 'edge-c'],
+        removed: [],
+      });
+      const retries = async () =>
+        Object.fromEntries(
+          (await runtime.queue.getJobSchedulers(0, -1)).map((s) => [s.key, s.template?.opts?.attempts]),
+        );
+      expect(await retries()).to.deep.equal({
+        'schedule-edge-a': 5,
+        'schedule-edge-b': 2,
+        'schedule-edge-c': 5,
+      });
+      // Once a worker has taken the due runs (one that only takes them, here), their next runs lie
+      // ahead, and the next sync gives those schedulers the new options too.
+      const takerConnection = runtime.redis.duplicate({ maxRetriesPerRequest: null });
+      const taker = new Worker(SCAN_QUEUE, async () => undefined, {
+        connection: takerConnection,
+        prefix: runtime.queueSettings.prefix,
+      });
+      try {
+        for (;;) {
+          const due = (await runtime.queue.getJobSchedulers(0, -1)).filter((s) => s.next! <= Date.now());
+          if (due.length === 0) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        await taker.close();
+        takerConnection.disconnect();
+      }
+      expect(await syncSchedules(runtime.queue, configA2)).to.deep.equal({
+        upserted: ['edge-a', 'edge-c'],
+        unchanged: ['edge-b'],
+        removed: [],
+      });
+      expect(await retries()).to.deep.equal({
+        'schedule-edge-a': 2,
+        'schedule-edge-b': 2,
+        'schedule-edge-c': 2,
+      });
       await syncSchedules(runtime.queue, configA);
       let views = await listSchedules(runtime.queue, configA);
       expect(views.map((v) => [v.sourceId, v.every, v.cron])).to.deep.equal([
@@ -112,13 +149,17 @@ queue: { attempts: 2, backoffMs: 200 }`,
     }
   });
 
-  it('keeps a cron run that is overdue when the same config is synced again (a restart)', async () => {
+  /**
+   * Registers a per-second cron scheduler for edge-a with `register`, lets its run become overdue
+   * (no worker takes it, as while everything is down), syncs the config again (the next start) and
+   * checks that the overdue run is still the pending one.
+   */
+  async function expectOverdueRunKept(register: (runtime: TestRuntime, config: Config) => Promise<unknown>) {
     const config = parseConfig(`sources:${source('edge-a', "{ cron: '* * * * * *' }")}`, '/a.yaml', BULK_ENV);
     const runtime = await openTestRuntime(config, db.store);
     try {
-      await syncSchedules(runtime.queue, config);
+      await register(runtime, config);
       const [scheduled] = await runtime.queue.getJobSchedulers(0, -1);
-      // No worker takes the run: it is overdue when the next process starts and syncs.
       await new Promise((r) => setTimeout(r, Math.max(0, scheduled!.next! - Date.now()) + 1200));
       expect(await syncSchedules(runtime.queue, config)).to.deep.include({
         upserted: [],
@@ -133,7 +174,29 @@ queue: { attempts: 2, backoffMs: 200 }`,
       await runtime.queue.removeJobScheduler('schedule-edge-a');
       await runtime.dispose();
     }
-  });
+  }
+
+  it('keeps a cron run that is overdue when the same config is synced again (a restart)', () =>
+    expectOverdueRunKept((runtime, config) => syncSchedules(runtime.queue, config)));
+
+  it('keeps an overdue cron run when only its job options differ (after an upgrade)', () =>
+    // As an earlier version registered it: 3 attempts and a 5 s backoff, where the config says 5 and 1 s.
+    expectOverdueRunKept((runtime) =>
+      runtime.queue.upsertJobScheduler(
+        'schedule-edge-a',
+        { pattern: '* * * * * *', tz: 'Europe/Amsterdam' },
+        {
+          name: 'scheduled-scan',
+          data: { sourceId: 'edge-a' },
+          opts: {
+            attempts: 3,
+            backoff: { type: 'exponential', delay: 5000 },
+            removeOnComplete: 100,
+            removeOnFail: 500,
+          },
+        },
+      ),
+    ));
 
   describe('with a real source', () => {
     let world: BulkWorld;

@@ -2,7 +2,7 @@
  * Runs scan workers in this process: one BullMQ Worker over the scan queue, with the processor
  * built from core/scan. Closing waits for in-flight jobs (graceful shutdown).
  */
-import type { Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import { createRedis, createScanWorker } from '../core/queue/connection.js';
 import type { FinalizeScanData } from '../core/queue/jobs.js';
 import type { Logger } from '../core/log.js';
@@ -13,17 +13,21 @@ import { ScanDeps } from '../core/scan/scan-deps.js';
 import { createScanProcessor } from './scan.processor.js';
 import { closeScanOfFailedRun } from './scheduled-run.js';
 
-async function closeFailedScan(
-  runtime: Runtime,
-  scanId: string,
-  reason: string,
-  logger?: Logger,
-): Promise<void> {
-  try {
+/**
+ * After a job failed: when it will not be tried again (out of attempts, or failed for good by an
+ * UnrecoverableError) and it is a finalizer or a scheduled run, closes its scan as `failed`, or the
+ * scan would stay `running` and block its sources until `abandonedAfterHours`.
+ */
+async function closeScanOfFailedJob(runtime: Runtime, job: Job, reason: string): Promise<void> {
+  if (job.name !== 'finalize-scan' && job.name !== 'scheduled-scan') return;
+  if (job.attemptsMade < (job.opts.attempts ?? 1) && !(await job.isFailed())) return;
+  if (job.name === 'finalize-scan') {
+    // E.g. the database was down through every attempt.
+    const { scanId } = job.data as FinalizeScanData;
     await runtime.store.addScanError(scanId, `the scan could not be finalized: ${reason.slice(0, 300)}`);
     await runtime.store.finishScan(scanId, 'failed', new Date());
-  } catch (error) {
-    logger?.error({ scanId, err: (error as Error).message }, 'could not mark the scan failed');
+  } else if (job.id) {
+    await closeScanOfFailedRun(runtime, job.id, reason);
   }
 }
 
@@ -67,18 +71,9 @@ export async function startScanWorkers(
     concurrency: opts.concurrency ?? 4,
   });
   worker.on('failed', (job, error) => {
-    // The finalizer gave up for good (e.g. the database was down through every attempt): close the
-    // scan as failed, or it would stay "running" and block its sources.
-    if (job?.name === 'finalize-scan' && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      const { scanId } = job.data as FinalizeScanData;
-      void closeFailedScan(runtime, scanId, error.message, opts.logger);
-    }
-    if (job?.name === 'scheduled-scan' && job.id && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      closeScanOfFailedRun(runtime, job.id, error.message).catch((reason: Error) =>
-        opts.logger?.error(
-          { jobId: job.id, err: reason.message },
-          'could not close the scan of a failed run',
-        ),
+    if (job) {
+      closeScanOfFailedJob(runtime, job, error.message).catch((reason: Error) =>
+        opts.logger?.error({ jobId: job.id, err: reason.message }, 'could not mark the scan failed'),
       );
     }
     opts.logger?.warn(

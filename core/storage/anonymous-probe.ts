@@ -68,8 +68,11 @@ async function probe(
       },
       { retries: PROBE_RETRIES, minTimeout: 200, maxTimeout: 1000, randomize: true },
     );
-  } catch {
-    return last!;
+  } catch (error) {
+    // No answer at all when the pace failed before the first try: inconclusive, as a failed request.
+    return (
+      last ?? { request: `${request} (not sent: ${(error as Error).message})`, status: 0, allowed: false }
+    );
   }
 }
 

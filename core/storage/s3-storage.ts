@@ -118,7 +118,8 @@ export class SourceStorage {
   private withRetry<T>(operation: () => Promise<T>): Promise<T> {
     return pRetry(
       async () => {
-        if (this.pace) await this.pace();
+        // The pace failing is no S3 trouble to try again.
+        if (this.pace) await this.pace().catch((error: Error) => Promise.reject(new AbortError(error)));
         try {
           return await operation();
         } catch (error) {

@@ -1,4 +1,6 @@
 /** The benchmark's command line. */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export interface BenchOptions {
@@ -72,7 +74,15 @@ export function parseOptions(argv: string[]): BenchOptions {
     pool: positiveInt('pool', values.pool, 64),
     uploadConcurrency: positiveInt('upload-concurrency', values['upload-concurrency'], 16),
     pin: values.pin,
-    cpuProfDir: values['cpu-prof'] ?? null,
+    cpuProfDir: profileDirectory(values['cpu-prof']),
     out: values.out ?? 'bench/results.md',
   };
+}
+
+/** The directory for CPU profiles, created when missing (the S3 process writes into it, and fails without it). */
+function profileDirectory(path: string | undefined): string | null {
+  if (path === undefined) return null;
+  const directory = resolve(path);
+  mkdirSync(directory, { recursive: true });
+  return directory;
 }

@@ -37,7 +37,7 @@ export async function runScheduledScan(context: ScheduledRunContext, job: Job): 
   if (own && own.status !== 'running') return { skipped: `scan ${scanId} of this run has ended`, scanId };
   // With its own scan running, an earlier attempt of this run recorded it and stopped (a crash, a
   // failed queueing) before or after queueing its flow (one atomic add): queue it unless it is there.
-  if (own && (await queue.getJob(jobIds.finalize(scanId)))) return { scanId };
+  if (own && (await finalizerOf(queue, scanId))) return { scanId };
   const current = own
     ? undefined
     : (await store.listScans({ source: sourceId, status: 'running', limit: 1 }))[0];
@@ -69,9 +69,14 @@ export async function runScheduledScan(context: ScheduledRunContext, job: Job): 
   };
 }
 
+/** The scan's `finalize-scan` job: there when its flow was queued (one atomic add), until removed. */
+function finalizerOf(queue: Queue, scanId: string): Promise<Job | undefined> {
+  return queue.getJob(jobIds.finalize(scanId));
+}
+
 /** Whether the scan's flow can still end it: its finalizer is in the queue and has not finished. */
 async function flowAlive(queue: Queue, scanId: string): Promise<boolean> {
-  const finalizer = await queue.getJob(jobIds.finalize(scanId));
+  const finalizer = await finalizerOf(queue, scanId);
   if (!finalizer) return false;
   const state = await finalizer.getState();
   return state !== 'completed' && state !== 'failed' && state !== 'unknown';
@@ -91,7 +96,7 @@ export async function closeScanOfFailedRun(
 ): Promise<boolean> {
   const scanId = jobIds.scheduledScan(jobId);
   const scan = await context.store.getScan(scanId);
-  if (scan?.status !== 'running' || (await context.queue.getJob(jobIds.finalize(scanId)))) return false;
+  if (scan?.status !== 'running' || (await finalizerOf(context.queue, scanId))) return false;
   await context.store.addScanError(scanId, `the scheduled run failed: ${reason.slice(0, 300)}`);
   await context.store.finishScan(scanId, 'failed', new Date());
   return true;

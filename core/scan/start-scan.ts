@@ -38,7 +38,6 @@ export async function startScan(
     request.scanId ??
     `scan-${new Date().toISOString().replace(/[:.]/g, '').toLowerCase()}-${randomUUID().slice(0, 8)}`;
   const judgedAt = request.now ?? new Date();
-  const jobOptions = request.jobOptions;
   await store.createScan({ id: scanId, sources: request.sources, trigger: request.trigger, judgedAt });
   const finalize: FinalizeScanData = { scanId };
   try {
@@ -46,13 +45,17 @@ export async function startScan(
       name: 'finalize-scan',
       queueName: SCAN_QUEUE,
       data: { ...finalize, sources: request.sources },
-      opts: { ...jobOptions, jobId: jobIds.finalize(scanId) },
+      opts: { ...request.jobOptions, jobId: jobIds.finalize(scanId) },
       children: request.sources.map((sourceId) => ({
         name: 'scan-source',
         queueName: SCAN_QUEUE,
         data: { scanId, sourceId, judgedAt: judgedAt.toISOString() } satisfies ScanSourceData,
         // A source whose job fails for good still lets the finalizer run and mark the scan incomplete.
-        opts: { ...jobOptions, jobId: jobIds.source(scanId, sourceId), ignoreDependencyOnFailure: true },
+        opts: {
+          ...request.jobOptions,
+          jobId: jobIds.source(scanId, sourceId),
+          ignoreDependencyOnFailure: true,
+        },
       })),
     });
   } catch (error) {

@@ -59,7 +59,8 @@ async function probe(
   try {
     return await pRetry(
       async () => {
-        if (pace) await pace();
+        // As in the storage client: the pace failing is no answer to try again.
+        if (pace) await pace().catch((error: Error) => Promise.reject(new AbortError(error)));
         const answer = await probeOnce(url, request, headers);
         last = answer.probe;
         if (answer.timedOut) throw new AbortError(`timed out after ${PROBE_TIMEOUT_MS} ms`);

@@ -38,6 +38,27 @@ export function queueBulkScan(world: BulkWorld, store: Store, runtime: Runtime):
   });
 }
 
+/**
+ * Records a running scan of the bulk source without queueing any job for it, as a trigger that
+ * stopped between the two (or long ago, with `startedHoursAgo`) leaves it.
+ */
+export function recordBulkScan(
+  world: BulkWorld,
+  store: Store,
+  scan: { id: string; trigger: Scan['trigger']; startedHoursAgo?: number },
+): Promise<void> {
+  return store.createScan({
+    id: scan.id,
+    sources: ['edge-bulk'],
+    trigger: scan.trigger,
+    judgedAt: world.now,
+    startedAt:
+      scan.startedHoursAgo === undefined
+        ? undefined
+        : new Date(Date.now() - scan.startedHoursAgo * 3_600_000),
+  });
+}
+
 /** Polls the scan every 100 ms until it is no longer `running`. */
 export async function waitForScanEnd(store: Store, scanId: string): Promise<Scan> {
   for (;;) {

@@ -15,7 +15,7 @@ import {
   type ScheduledRunContext,
 } from '../../../workers/scheduled-run.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
-import { startBulkWorld, waitForScanEnd, type BulkWorld } from '../../helpers/bulk-world.js';
+import { recordBulkScan, startBulkWorld, waitForScanEnd, type BulkWorld } from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
 
 type TestRuntime = Awaited<ReturnType<typeof openTestRuntime>>;
@@ -128,13 +128,7 @@ describe('a scheduled run, attempt by attempt', function () {
 
   it('does not take a scan older than abandonedAfterHours for abandoned while its jobs are queued', async () => {
     // A slow scan: started 25 h ago, its flow still queued.
-    await db.store.createScan({
-      id: 'scan-slow',
-      sources: ['edge-bulk'],
-      trigger: 'api',
-      judgedAt: world.now,
-      startedAt: new Date(Date.now() - 25 * 3_600_000),
-    });
+    await recordBulkScan(world, db.store, { id: 'scan-slow', trigger: 'api', startedHoursAgo: 25 });
     await startScan(db.store, idle.flows, {
       sources: ['edge-bulk'],
       trigger: 'api',
@@ -153,12 +147,7 @@ describe('a scheduled run, attempt by attempt', function () {
   it('after failing for good, closes the scan it recorded when it never queued the flow, and only then', async () => {
     // The last attempt failed before it could queue the flow or close the scan (say, the store failed).
     const unqueued = jobIds.scheduledScan('sched-failed');
-    await db.store.createScan({
-      id: unqueued,
-      sources: ['edge-bulk'],
-      trigger: 'schedule',
-      judgedAt: world.now,
-    });
+    await recordBulkScan(world, db.store, { id: unqueued, trigger: 'schedule' });
     expect(await closeScanOfFailedRun(on(runtime), 'sched-failed', 'Connection is closed.')).to.equal(true);
     const closed = (await db.store.getScan(unqueued))!;
     expect(closed.status).to.equal('failed');

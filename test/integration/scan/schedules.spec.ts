@@ -9,7 +9,13 @@ import { listSchedules, syncSchedules } from '../../../workers/schedules.js';
 import { startScanWorkers } from '../../../workers/scan-workers.js';
 import { jobIds, SCAN_QUEUE } from '../../../core/queue/jobs.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
-import { BULK_ENV, startBulkWorld, waitForScanEnd, type BulkWorld } from '../../helpers/bulk-world.js';
+import {
+  BULK_ENV,
+  recordBulkScan,
+  startBulkWorld,
+  waitForScanEnd,
+  type BulkWorld,
+} from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
 
 type TestRuntime = Awaited<ReturnType<typeof openTestRuntime>>;
@@ -231,14 +237,8 @@ queue: { attempts: 2, backoffMs: 200 }`,
           await new Promise((r) => setTimeout(r, 50));
         }
       }
-      const startedHoursAgo = async (id: string, hours: number) =>
-        db.store.createScan({
-          id,
-          sources: ['edge-bulk'],
-          trigger: 'api',
-          judgedAt: world.now,
-          startedAt: new Date(Date.now() - hours * 3_600_000),
-        });
+      const startedHoursAgo = (id: string, hours: number) =>
+        recordBulkScan(world, db.store, { id, trigger: 'api', startedHoursAgo: hours });
 
       it('is skipped while a scan of its source runs, and closes one running beyond abandonedAfterHours', async () => {
         await startedHoursAgo('scan-busy', 1);
@@ -260,12 +260,7 @@ queue: { attempts: 2, backoffMs: 200 }`,
       it('queues the flow of the scan it recorded before it stopped, when it runs again', async () => {
         // As if the first attempt of the run died between recording its scan and queueing its flow.
         const scanId = jobIds.scheduledScan('sched-crashed');
-        await db.store.createScan({
-          id: scanId,
-          sources: ['edge-bulk'],
-          trigger: 'schedule',
-          judgedAt: world.now,
-        });
+        await recordBulkScan(world, db.store, { id: scanId, trigger: 'schedule' });
         expect(await run('sched-crashed')).to.deep.equal({ scanId });
         const scan = await waitForScanEnd(db.store, scanId);
         expect(scan.status, scan.errors.join('\n')).to.equal('completed');

@@ -1,0 +1,112 @@
+/**
+ * A job that fails for good, end to end through a running worker (workers/scan-workers.ts): the
+ * worker's `failed` handler closes the scan of a finalizer or scheduled run that is out of attempts,
+ * which would otherwise stay `running` and block its source until `abandonedAfterHours`. The store
+ * fails as a database that is down for a while does: a few calls of one method throw.
+ */
+import { expect } from 'chai';
+import { jobIds, type FinalizeScanData, type ScheduledScanData } from '../../../core/queue/jobs.js';
+import type { Scan } from '../../../core/model.js';
+import type { Store } from '../../../core/store/store.js';
+import { startScanWorkers } from '../../../workers/scan-workers.js';
+import { openTestStore, type TestStore } from '../../helpers/database.js';
+import { recordBulkScan, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
+import { openTestRuntime } from '../../helpers/runtime.js';
+
+/** The real store, except that the next `times` calls of `method` throw "database down". */
+function failingFor(store: Store, method: keyof Store, outage: { times: number }): Store {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      const call = value as (...args: unknown[]) => unknown;
+      if (property !== method) return call.bind(target);
+      return async (...args: unknown[]) => {
+        if (outage.times > 0) {
+          outage.times -= 1;
+          throw new Error('database down');
+        }
+        return call.apply(target, args);
+      };
+    },
+  });
+}
+
+/** Polls the scan until it is no longer `running`, or returns it as it is after `ms`. */
+async function scanAfterAtMost(store: Store, scanId: string, ms: number): Promise<Scan> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const scan = (await store.getScan(scanId))!;
+    if (scan.status !== 'running' || Date.now() > deadline) return scan;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('a worker, when a finalizer or scheduled run fails for good', function () {
+  this.timeout(60_000);
+  let world: BulkWorld;
+  let db: TestStore;
+  /** Calls of `getScan` still to fail, for the workers' store only. */
+  const outage = { times: 0 };
+  let runtime: Awaited<ReturnType<typeof openTestRuntime>>;
+  let workers: Awaited<ReturnType<typeof startScanWorkers>>;
+
+  before(async () => {
+    world = await startBulkWorld(2);
+    db = await openTestStore('postgres');
+    const { config } = await world.config();
+    runtime = await openTestRuntime(config, failingFor(db.store, 'getScan', outage));
+    workers = await startScanWorkers(runtime, { concurrency: 2 });
+  });
+  after(async () => {
+    await workers?.close();
+    await runtime?.dispose();
+    await db?.cleanup();
+    await world?.close();
+  });
+
+  it('closes the scan a finalizer could not finalize in any attempt, with the reason', async () => {
+    await recordBulkScan(world, db.store, { id: 'scan-unfinalized', trigger: 'api' });
+    outage.times = 2;
+    const data: FinalizeScanData = { scanId: 'scan-unfinalized', sources: ['edge-bulk'] };
+    await runtime.queue.add('finalize-scan', data, {
+      jobId: jobIds.finalize('scan-unfinalized'),
+      attempts: 2,
+      backoff: { type: 'fixed', delay: 20 },
+    });
+    const scan = await scanAfterAtMost(db.store, 'scan-unfinalized', 15_000);
+    expect(outage.times, 'both attempts reached the store').to.equal(0);
+    expect(scan.status).to.equal('failed');
+    expect(scan.errors).to.deep.equal(['the scan could not be finalized: database down']);
+    expect(scan.finishedAt).to.be.a('string');
+  });
+
+  it('leaves the scan open while the finalizer has attempts left, and the retry finalizes it', async () => {
+    await recordBulkScan(world, db.store, { id: 'scan-finalized-late', trigger: 'api' });
+    outage.times = 1;
+    const data: FinalizeScanData = { scanId: 'scan-finalized-late', sources: ['edge-bulk'] };
+    await runtime.queue.add('finalize-scan', data, {
+      jobId: jobIds.finalize('scan-finalized-late'),
+      attempts: 2,
+      backoff: { type: 'fixed', delay: 20 },
+    });
+    const scan = await scanAfterAtMost(db.store, 'scan-finalized-late', 15_000);
+    // Its source never reported (no flow was queued): the retry closes it incomplete, not failed.
+    expect(scan.status).to.equal('incomplete');
+    expect(scan.errors).to.deep.equal(['source edge-bulk: no result (its job failed or was lost)']);
+  });
+
+  it('closes the scan a scheduled run recorded and never queued when its last attempt fails', async () => {
+    // The run's first attempt recorded the scan and stopped; its last one meets the database down.
+    const scanId = jobIds.scheduledScan('sched-unqueued');
+    await recordBulkScan(world, db.store, { id: scanId, trigger: 'schedule' });
+    outage.times = 1;
+    const data: ScheduledScanData = { sourceId: 'edge-bulk' };
+    await runtime.queue.add('scheduled-scan', data, { jobId: 'sched-unqueued', attempts: 1 });
+    const scan = await scanAfterAtMost(db.store, scanId, 15_000);
+    expect(outage.times).to.equal(0);
+    expect(scan.status).to.equal('failed');
+    expect(scan.errors).to.deep.equal(['the scheduled run failed: database down']);
+    expect(await runtime.queue.getJob(jobIds.finalize(scanId))).to.equal(undefined);
+  });
+});

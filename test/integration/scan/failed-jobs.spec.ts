@@ -5,7 +5,12 @@
  * fails as a database that is down for a while does: a few calls of one method throw.
  */
 import { expect } from 'chai';
-import { jobIds, type FinalizeScanData, type ScheduledScanData } from '../../../core/queue/jobs.js';
+import {
+  jobIds,
+  SCAN_QUEUE,
+  type FinalizeScanData,
+  type ScheduledScanData,
+} from '../../../core/queue/jobs.js';
 import type { Scan } from '../../../core/model.js';
 import type { Store } from '../../../core/store/store.js';
 import { startScanWorkers } from '../../../workers/scan-workers.js';
@@ -13,8 +18,8 @@ import { openTestStore, type TestStore } from '../../helpers/database.js';
 import { recordBulkScan, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
 
-/** The real store, except that the next `times` calls of `method` throw "database down". */
-function failingFor(store: Store, method: keyof Store, outage: { times: number }): Store {
+/** The real store, except that each call of `method` first awaits `before` (which may throw). */
+function interceptedStore(store: Store, method: keyof Store, before: () => Promise<void>): Store {
   return new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
@@ -22,10 +27,7 @@ function failingFor(store: Store, method: keyof Store, outage: { times: number }
       const call = value as (...args: unknown[]) => unknown;
       if (property !== method) return call.bind(target);
       return async (...args: unknown[]) => {
-        if (outage.times > 0) {
-          outage.times -= 1;
-          throw new Error('database down');
-        }
+        await before();
         return call.apply(target, args);
       };
     },
@@ -55,7 +57,13 @@ describe('a worker, when a finalizer or scheduled run fails for good', function 
     world = await startBulkWorld(2);
     db = await openTestStore('postgres');
     const { config } = await world.config();
-    runtime = await openTestRuntime(config, failingFor(db.store, 'getScan', outage));
+    const databaseDown = async () => {
+      if (outage.times > 0) {
+        outage.times -= 1;
+        throw new Error('database down');
+      }
+    };
+    runtime = await openTestRuntime(config, interceptedStore(db.store, 'getScan', databaseDown));
     workers = await startScanWorkers(runtime, { concurrency: 2 });
   });
   after(async () => {
@@ -108,5 +116,54 @@ describe('a worker, when a finalizer or scheduled run fails for good', function 
     expect(scan.status).to.equal('failed');
     expect(scan.errors).to.deep.equal(['the scheduled run failed: database down']);
     expect(await runtime.queue.getJob(jobIds.finalize(scanId))).to.equal(undefined);
+  });
+
+  describe('a finalizer whose worker keeps dying while it runs', () => {
+    /** A runtime whose store never answers `getScan` until released: its finalizers hang. */
+    let stalling: Awaited<ReturnType<typeof openTestRuntime>>;
+    let stallingWorkers: Awaited<ReturnType<typeof startScanWorkers>>;
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+
+    before(async () => {
+      const { config } = await world.config();
+      // Short locks and stalled checks, so four stalls take seconds, not minutes.
+      const quick = { ...config, queue: { ...config.queue, lockDurationMs: 1000, stalledIntervalMs: 500 } };
+      stalling = await openTestRuntime(
+        quick,
+        interceptedStore(db.store, 'getScan', () => held),
+      );
+      // Each hung attempt holds a slot: room for more than maxStalledCount (3) of them.
+      stallingWorkers = await startScanWorkers(stalling, { concurrency: 6 });
+    });
+    after(async () => {
+      release();
+      await stallingWorkers?.close();
+      await stalling?.dispose();
+    });
+
+    it('closes its scan as failed once BullMQ fails it for stalling too often, attempts left or not', async () => {
+      await recordBulkScan(world, db.store, { id: 'scan-stalled', trigger: 'api' });
+      const jobId = jobIds.finalize('scan-stalled');
+      const data: FinalizeScanData = { scanId: 'scan-stalled', sources: ['edge-bulk'] };
+      await stalling.queue.add('finalize-scan', data, { jobId, attempts: 3 });
+      // A worker killed while it runs a job leaves the job active with a lock nobody renews, which
+      // lapses: removing the lock is what the lapse does, without waiting for it.
+      const lockKey = `${stalling.queueSettings.prefix}:${SCAN_QUEUE}:${jobId}:lock`;
+      const lapse = setInterval(() => void stalling.redis.del(lockKey), 100);
+      let scan: Scan;
+      try {
+        scan = await scanAfterAtMost(db.store, 'scan-stalled', 30_000);
+      } finally {
+        clearInterval(lapse);
+      }
+      expect(scan.status).to.equal('failed');
+      expect(scan.errors).to.deep.equal([
+        'the scan could not be finalized: job stalled more than allowable limit',
+      ]);
+      const job = (await stalling.queue.getJob(jobId))!;
+      expect(await job.getState()).to.equal('failed');
+      expect(job.attemptsMade).to.be.lessThan(3);
+    });
   });
 });

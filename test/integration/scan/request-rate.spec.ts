@@ -41,7 +41,9 @@ describe('a source’s request rate', function () {
       expect(scan.objectsEvaluated).to.equal(OBJECTS);
       expect(gateway.counts().injectedFaults).to.be.greaterThan(OBJECTS / 3);
 
-      const times = gateway.signedRequestTimes();
+      // The anonymous probes of the bucket (unsigned) count too.
+      expect(gateway.counts().unsigned, 'unsigned requests').to.be.greaterThan(0);
+      const times = gateway.requestTimes();
       const seconds = (times.at(-1)! - times[0]!) / 1000;
       // The gate allows RATE requests per window of 1 s, a window opening at the first request after
       // the last one closed: n requests need n / RATE windows, opened at least 1 s apart, so they

@@ -18,8 +18,15 @@ import { openTestStore, type TestStore } from '../../helpers/database.js';
 import { recordBulkScan, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
 
-/** The real store, except that each call of `method` first awaits `before` (which may throw). */
-function interceptedStore(store: Store, method: keyof Store, before: () => Promise<void>): Store {
+/**
+ * The real store, except that each call of `method` first awaits `before`, given the call's
+ * arguments (it may throw, or wait).
+ */
+function interceptedStore(
+  store: Store,
+  method: keyof Store,
+  before: (...args: unknown[]) => Promise<void>,
+): Store {
   return new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
@@ -27,12 +34,15 @@ function interceptedStore(store: Store, method: keyof Store, before: () => Promi
       const call = value as (...args: unknown[]) => unknown;
       if (property !== method) return call.bind(target);
       return async (...args: unknown[]) => {
-        await before();
+        await before(...args);
         return call.apply(target, args);
       };
     },
   });
 }
+
+/** Two attempts, the second at once: a retry that finds the database back. */
+const twoQuickAttempts = { attempts: 2, backoff: { type: 'fixed', delay: 20 } };
 
 /** Polls the scan until it is no longer `running`, or returns it as it is after `ms`. */
 async function scanAfterAtMost(store: Store, scanId: string, ms: number): Promise<Scan> {
@@ -73,15 +83,16 @@ describe('a worker, when a finalizer or scheduled run fails for good', function 
     await world?.close();
   });
 
+  /** Records a running scan of the bulk source and queues its finalizer alone, with two attempts. */
+  async function finalizerOfRecordedScan(scanId: string): Promise<void> {
+    await recordBulkScan(world, db.store, { id: scanId, trigger: 'api' });
+    const data: FinalizeScanData = { scanId, sources: ['edge-bulk'] };
+    await runtime.queue.add('finalize-scan', data, { jobId: jobIds.finalize(scanId), ...twoQuickAttempts });
+  }
+
   it('closes the scan a finalizer could not finalize in any attempt, with the reason', async () => {
-    await recordBulkScan(world, db.store, { id: 'scan-unfinalized', trigger: 'api' });
     outage.times = 2;
-    const data: FinalizeScanData = { scanId: 'scan-unfinalized', sources: ['edge-bulk'] };
-    await runtime.queue.add('finalize-scan', data, {
-      jobId: jobIds.finalize('scan-unfinalized'),
-      attempts: 2,
-      backoff: { type: 'fixed', delay: 20 },
-    });
+    await finalizerOfRecordedScan('scan-unfinalized');
     const scan = await scanAfterAtMost(db.store, 'scan-unfinalized', 15_000);
     expect(outage.times, 'both attempts reached the store').to.equal(0);
     expect(scan.status).to.equal('failed');
@@ -90,14 +101,8 @@ describe('a worker, when a finalizer or scheduled run fails for good', function 
   });
 
   it('leaves the scan open while the finalizer has attempts left, and the retry finalizes it', async () => {
-    await recordBulkScan(world, db.store, { id: 'scan-finalized-late', trigger: 'api' });
     outage.times = 1;
-    const data: FinalizeScanData = { scanId: 'scan-finalized-late', sources: ['edge-bulk'] };
-    await runtime.queue.add('finalize-scan', data, {
-      jobId: jobIds.finalize('scan-finalized-late'),
-      attempts: 2,
-      backoff: { type: 'fixed', delay: 20 },
-    });
+    await finalizerOfRecordedScan('scan-finalized-late');
     const scan = await scanAfterAtMost(db.store, 'scan-finalized-late', 15_000);
     // Its source never reported (no flow was queued): the retry closes it incomplete, not failed.
     expect(scan.status).to.equal('incomplete');
@@ -105,12 +110,13 @@ describe('a worker, when a finalizer or scheduled run fails for good', function 
   });
 
   it('closes the scan a scheduled run recorded and never queued when its last attempt fails', async () => {
-    // The run's first attempt recorded the scan and stopped; its last one meets the database down.
+    // An earlier run of this job recorded the scan and stopped (a crash); both attempts left meet
+    // the database down.
     const scanId = jobIds.scheduledScan('sched-unqueued');
     await recordBulkScan(world, db.store, { id: scanId, trigger: 'schedule' });
-    outage.times = 1;
+    outage.times = 2;
     const data: ScheduledScanData = { sourceId: 'edge-bulk' };
-    await runtime.queue.add('scheduled-scan', data, { jobId: 'sched-unqueued', attempts: 1 });
+    await runtime.queue.add('scheduled-scan', data, { jobId: 'sched-unqueued', ...twoQuickAttempts });
     const scan = await scanAfterAtMost(db.store, scanId, 15_000);
     expect(outage.times).to.equal(0);
     expect(scan.status).to.equal('failed');
@@ -119,7 +125,13 @@ describe('a worker, when a finalizer or scheduled run fails for good', function 
   });
 
   describe('a finalizer whose worker keeps dying while it runs', () => {
-    /** A runtime whose store never answers `getScan` until released: its finalizers hang. */
+    /**
+     * A runtime whose store never answers `getScan` until released: each attempt of a finalizer
+     * hangs in it, and loses its lock as it starts to hang. A worker killed while it runs a job
+     * leaves the job active with a lock nobody renews, which lapses; removing the lock is what the
+     * lapse does, without waiting for it. A pickup BullMQ fails at once never reaches the store, so
+     * its lock is left alone.
+     */
     let stalling: Awaited<ReturnType<typeof openTestRuntime>>;
     let stallingWorkers: Awaited<ReturnType<typeof startScanWorkers>>;
     let release = (): void => undefined;
@@ -127,11 +139,15 @@ describe('a worker, when a finalizer or scheduled run fails for good', function 
 
     before(async () => {
       const { config } = await world.config();
-      // Short locks and stalled checks, so four stalls take seconds, not minutes.
-      const quick = { ...config, queue: { ...config.queue, lockDurationMs: 1000, stalledIntervalMs: 500 } };
+      // Frequent stalled checks, so four stalls take seconds, not minutes.
+      const quick = { ...config, queue: { ...config.queue, stalledIntervalMs: 500 } };
       stalling = await openTestRuntime(
         quick,
-        interceptedStore(db.store, 'getScan', () => held),
+        interceptedStore(db.store, 'getScan', async (scanId) => {
+          const finalizer = jobIds.finalize(String(scanId));
+          await stalling.redis.del(`${stalling.queueSettings.prefix}:${SCAN_QUEUE}:${finalizer}:lock`);
+          return held;
+        }),
       );
       // Each hung attempt holds a slot: room for more than maxStalledCount (3) of them.
       stallingWorkers = await startScanWorkers(stalling, { concurrency: 6 });
@@ -142,21 +158,12 @@ describe('a worker, when a finalizer or scheduled run fails for good', function 
       await stalling?.dispose();
     });
 
-    it('closes its scan as failed once BullMQ fails it for stalling too often, attempts left or not', async () => {
+    it('closes its scan as failed once BullMQ fails it for stalling too often, attempts left', async () => {
       await recordBulkScan(world, db.store, { id: 'scan-stalled', trigger: 'api' });
       const jobId = jobIds.finalize('scan-stalled');
       const data: FinalizeScanData = { scanId: 'scan-stalled', sources: ['edge-bulk'] };
       await stalling.queue.add('finalize-scan', data, { jobId, attempts: 3 });
-      // A worker killed while it runs a job leaves the job active with a lock nobody renews, which
-      // lapses: removing the lock is what the lapse does, without waiting for it.
-      const lockKey = `${stalling.queueSettings.prefix}:${SCAN_QUEUE}:${jobId}:lock`;
-      const lapse = setInterval(() => void stalling.redis.del(lockKey), 100);
-      let scan: Scan;
-      try {
-        scan = await scanAfterAtMost(db.store, 'scan-stalled', 30_000);
-      } finally {
-        clearInterval(lapse);
-      }
+      const scan = await scanAfterAtMost(db.store, 'scan-stalled', 30_000);
       expect(scan.status).to.equal('failed');
       expect(scan.errors).to.deep.equal([
         'the scan could not be finalized: job stalled more than allowable limit',

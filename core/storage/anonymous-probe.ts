@@ -4,7 +4,7 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import type { AnonymousProbe } from '../rules/rule.js';
-import type { RequestPace } from './s3-storage.js';
+import { awaitPace, type RequestPace } from './s3-storage.js';
 
 const PROBE_TIMEOUT_MS = 10_000;
 /** Tries after the first while the answer is inconclusive ({@link probeInconclusive}), not timed out. */
@@ -59,8 +59,7 @@ async function probe(
   try {
     return await pRetry(
       async () => {
-        // As in the storage client: the pace failing is no answer to try again.
-        if (pace) await pace().catch((error: Error) => Promise.reject(new AbortError(error)));
+        if (pace) await awaitPace(pace);
         const answer = await probeOnce(url, request, headers);
         last = answer.probe;
         if (answer.timedOut) throw new AbortError(`timed out after ${PROBE_TIMEOUT_MS} ms`);

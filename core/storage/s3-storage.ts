@@ -81,6 +81,14 @@ const DEFAULT_RETRY: RetryPolicy = { retries: 4, minTimeoutMs: 100, maxTimeoutMs
 /** Waits until one more request may go to the endpoint (a source's `requestsPerSecond`). */
 export type RequestPace = () => Promise<void>;
 
+/**
+ * Waits for `pace` inside a p-retry attempt. A pace that fails rejects with an AbortError: it is no
+ * trouble of the endpoint's, so the request is not tried again.
+ */
+export function awaitPace(pace: RequestPace): Promise<void> {
+  return pace().catch((error: Error) => Promise.reject(new AbortError(error)));
+}
+
 /** Access to one source's S3 endpoint. Holds a keep-alive agent: call `close()` when done. */
 export class SourceStorage {
   private readonly client: Minio.Client;
@@ -118,8 +126,7 @@ export class SourceStorage {
   private withRetry<T>(operation: () => Promise<T>): Promise<T> {
     return pRetry(
       async () => {
-        // The pace failing is no S3 trouble to try again.
-        if (this.pace) await this.pace().catch((error: Error) => Promise.reject(new AbortError(error)));
+        if (this.pace) await awaitPace(this.pace);
         try {
           return await operation();
         } catch (error) {

@@ -8,7 +8,7 @@ import type { FinalizeScanData } from '../core/queue/jobs.js';
 import type { Logger } from '../core/log.js';
 import type { Runtime } from '../core/runtime.js';
 import { sharedConcurrency } from '../core/queue/shared-concurrency.js';
-import { sharedRateGate } from '../core/queue/shared-rate.js';
+import { sharedRequestPace } from '../core/queue/shared-rate.js';
 import { ScanDeps } from '../core/scan/scan-deps.js';
 import { createScanProcessor } from './scan.processor.js';
 import { closeScanOfFailedRun } from './scheduled-run.js';
@@ -47,7 +47,7 @@ export async function startScanWorkers(
   const prefix = runtime.queueSettings.prefix;
   const deps = new ScanDeps(runtime.config, runtime.store, {
     rate: (source) =>
-      sharedRateGate(runtime.redis, {
+      sharedRequestPace(runtime.redis, {
         prefix,
         sourceId: source.id,
         requestsPerSecond: source.requestsPerSecond,

@@ -59,7 +59,7 @@ export interface SharedConcurrencyOptions {
   beatMs?: number;
   /**
    * Called when Redis cannot answer: on joining, this process then takes the whole budget (as the
-   * rate gate does); on a beat, it keeps the share it has.
+   * request pace does); on a beat, it keeps the share it has.
    */
   onRedisError?: (reason: string) => void;
 }
@@ -130,7 +130,7 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 /**
  * The share of one source's `concurrency` for this process, kept in Redis under
  * `<prefix>:share:<sourceId>`. When Redis cannot answer, the process falls back to the whole budget
- * (as the rate gate falls back to its own), rather than stopping the scan's reads.
+ * (as the request pace falls back to its own), rather than stopping the scan's reads.
  */
 export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions): ConcurrencyShare {
   const key = `${opts.prefix}:share:${opts.sourceId}`;

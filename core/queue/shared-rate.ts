@@ -6,9 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-
-/** Waits until one more request against the source fits its budget. */
-export type RateGate = () => Promise<void>;
+import type { RequestPace } from '../storage/s3-storage.js';
 
 /**
  * A fixed window of whole seconds and whole requests that never exceeds `requestsPerSecond`:
@@ -23,14 +21,14 @@ export function rateWindow(requestsPerSecond: number): { points: number; seconds
 }
 
 /**
- * A gate for one source's requests, counted in Redis under `<prefix>:rate:<sourceId>`. When Redis
- * cannot answer, the gate falls back to a budget of this process alone (rate-limiter-flexible's
+ * The pace of one source's requests (resolves when one more fits the budget), counted in Redis under `<prefix>:rate:<sourceId>`. When Redis
+ * cannot answer, the pace falls back to a budget of this process alone (rate-limiter-flexible's
  * insurance limiter) rather than failing the scan's reads.
  */
-export function sharedRateGate(
+export function sharedRequestPace(
   redis: Redis,
   opts: { prefix: string; sourceId: string; requestsPerSecond: number },
-): RateGate {
+): RequestPace {
   const { points, seconds } = rateWindow(opts.requestsPerSecond);
   const limiter = new RateLimiterRedis({
     storeClient: redis,

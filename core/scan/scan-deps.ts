@@ -1,7 +1,7 @@
 /**
  * What scanning needs from the outside, built once per process: config, store, and per source one
  * storage client, its read limit (shared by every job of that source in this process, and its
- * budget by every process, see core/queue/shared-concurrency.ts) and its request-rate gate (shared
+ * budget by every process, see core/queue/shared-concurrency.ts) and its request pace (shared
  * by every process, see core/queue/shared-rate.ts).
  */
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -9,9 +9,8 @@ import type { Config, SourceConfig } from '../../config/load.js';
 import { sourceRef } from '../../config/load.js';
 import type { Contract, RuleContext } from '../model.js';
 import type { ConcurrencyShare } from '../queue/shared-concurrency.js';
-import type { RateGate } from '../queue/shared-rate.js';
 import type { Store } from '../store/store.js';
-import { SourceStorage } from '../storage/s3-storage.js';
+import { SourceStorage, type RequestPace } from '../storage/s3-storage.js';
 import { RegisterMatchers, type RegisterMatcher } from './register-matcher.js';
 
 /** A source ready to scan: its config, its S3 client, and the limits of reads against it. */
@@ -26,7 +25,7 @@ export interface SourceHandle {
    * Paces requests against this source (`requestsPerSecond`), when set. `storage` already paces
    * each of its requests with it; this is for requests made without it (the anonymous probes).
    */
-  rate: RateGate | null;
+  rate: RequestPace | null;
 }
 
 /** Runs `read` once a slot is free, holding the slot until it settles. */
@@ -34,8 +33,8 @@ export type ReadLimit = <T>(read: () => Promise<T>) => Promise<T>;
 
 /** Makes the limits a source's reads share with every other worker process. */
 export interface SharedLimits {
-  /** The rate gate of a source that sets `requestsPerSecond`. */
-  rate(source: SourceConfig & { requestsPerSecond: number }): RateGate;
+  /** The request pace of a source that sets `requestsPerSecond`. */
+  rate(source: SourceConfig & { requestsPerSecond: number }): RequestPace;
   /**
    * This process's share of the source's `concurrency`, kept by resizing `slots` (the process's
    * limiter of the source's reads, whose active count tells the reads in flight).
@@ -48,7 +47,7 @@ export class ScanDeps {
   private readonly handles = new Map<string, SourceHandle>();
   private readonly registers: RegisterMatchers;
 
-  /** @param limits makes each source's rate gate and concurrency share (shared through Redis). */
+  /** @param limits makes each source's request pace and concurrency share (shared through Redis). */
   constructor(
     readonly config: Config,
     readonly store: Store,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { rateWindow, sharedRateGate } from '../../../core/queue/shared-rate.js';
+import { rateWindow, sharedRequestPace } from '../../../core/queue/shared-rate.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -36,13 +36,13 @@ describe('a source’s request rate shared through Redis', () => {
 
   it('gives two processes one budget: 30 requests at 10/s take three windows, not two', async () => {
     const opts = { prefix, sourceId: 'edge-a', requestsPerSecond: 10 };
-    const gates = [sharedRateGate(first, opts), sharedRateGate(second, opts)];
+    const paces = [sharedRequestPace(first, opts), sharedRequestPace(second, opts)];
     const passed: number[] = [];
     const start = Date.now();
     await Promise.all(
-      gates.flatMap((gate) =>
+      paces.flatMap((pace) =>
         Array.from({ length: 15 }, async () => {
-          await gate();
+          await pace();
           passed.push(Date.now() - start);
         }),
       ),
@@ -60,11 +60,11 @@ describe('a source’s request rate shared through Redis', () => {
     // Like the workers' connections: retrying for ever, commands queued until Redis is back.
     down = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: null, retryStrategy: () => 200 });
     down.on('error', () => undefined);
-    const gate = sharedRateGate(down, { prefix, sourceId: 'edge-d', requestsPerSecond: 3 });
+    const pace = sharedRequestPace(down, { prefix, sourceId: 'edge-d', requestsPerSecond: 3 });
     const start = Date.now();
     const passed = await Promise.all(
       Array.from({ length: 6 }, async () => {
-        await gate();
+        await pace();
         return Date.now() - start;
       }),
     );
@@ -75,8 +75,8 @@ describe('a source’s request rate shared through Redis', () => {
   });
 
   it('keeps each source’s budget apart', async () => {
-    const a = sharedRateGate(first, { prefix, sourceId: 'edge-b', requestsPerSecond: 5 });
-    const b = sharedRateGate(second, { prefix, sourceId: 'edge-c', requestsPerSecond: 5 });
+    const a = sharedRequestPace(first, { prefix, sourceId: 'edge-b', requestsPerSecond: 5 });
+    const b = sharedRequestPace(second, { prefix, sourceId: 'edge-c', requestsPerSecond: 5 });
     await Promise.all([...Array.from({ length: 5 }, () => a()), ...Array.from({ length: 5 }, () => b())]);
     // Each source counted its own five requests, in a key of its own (read in one round trip with
     // the keys' time to live, so a window that ended meanwhile shows as such, not as a wrong count).

@@ -47,6 +47,23 @@ function sameBytes(previous: ObjectState | undefined, listed: ListedObject): pre
 }
 
 /**
+ * Why a page's keys are not in the order S3 lists them (strictly increasing UTF-8 bytes, all after
+ * the key the page started after), or null. Shards, checkpoints and pruning rest on that order: a
+ * server, proxy or parser that breaks it would let objects drop out of the scan unseen, so such a
+ * page fails its job instead (and, after its retries, leaves the bucket `incomplete`).
+ */
+export function keyOrderProblem(objects: ListedObject[], after: string | null): string | null {
+  let previous = after === null ? null : Buffer.from(after);
+  for (const object of objects) {
+    const key = Buffer.from(object.key);
+    if (previous !== null && Buffer.compare(previous, key) >= 0)
+      return `key ${JSON.stringify(object.key)} follows ${JSON.stringify(previous.toString())}`;
+    previous = key;
+  }
+  return null;
+}
+
+/**
  * Scans the range. Objects that could not be read for a transient reason are counted as listed but
  * not evaluated, so the result is not `complete`; everything else is judged.
  */
@@ -161,6 +178,9 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
         break;
       }
       const page: ListPage = await listing;
+      const disorder = keyOrderProblem(page.objects, pageStart);
+      if (disorder !== null)
+        throw new Error(`listing ${request.sourceId}/${request.bucket} is out of order: ${disorder}`);
       let objects = page.objects;
       let reachedEnd = page.nextToken === null;
       if (endAt !== null) {

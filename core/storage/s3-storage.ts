@@ -8,6 +8,7 @@ import * as Minio from 'minio';
 import pRetry, { AbortError } from 'p-retry';
 import type { Credentials } from '../../config/load.js';
 import type { LifecycleObservation } from '../rules/rule.js';
+import { parseListObjectsV2, type ListObjectsV2Page } from './list-objects-xml.js';
 
 /** Where and as whom to reach an S3-compatible endpoint. */
 export interface S3Endpoint {
@@ -52,6 +53,17 @@ const RETRYABLE = new Set([
   'EAI_AGAIN',
   'UND_ERR_SOCKET',
 ]);
+
+/**
+ * Percent-encodes a query value as SigV4 wants it (RFC 3986: `!'()*` too, which
+ * encodeURIComponent leaves alone), as minio encodes the values it signs.
+ */
+function uriEscape(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
 
 /** Whether an S3 or network error is transient. */
 export function isRetryable(error: unknown): boolean {
@@ -162,30 +174,19 @@ export class SourceStorage {
       prefix?: string;
     },
   ): Promise<ListPage> {
-    const res = await this.withRetry(() =>
-      this.client.listObjectsV2Query(
-        bucket,
-        opts.prefix ?? '',
-        opts.continuationToken ?? '',
-        '',
-        opts.maxKeys ?? 1000,
-        opts.startAfter ?? '',
-      ),
-    );
-    const objects: ListedObject[] = [];
-    for (const item of res.objects) {
-      if (item.name === undefined) continue;
-      objects.push({
-        key: item.name,
-        etag: (item.etag ?? '').replace(/^"|"$/g, ''),
-        size: Number(item.size ?? 0),
-        lastModified: new Date(item.lastModified ?? 0),
-      });
-    }
-    return {
-      objects,
-      nextToken: res.isTruncated && res.nextContinuationToken ? res.nextContinuationToken : null,
-    };
+    const page = await this.listObjectsV2(bucket, {
+      prefix: opts.prefix ?? '',
+      continuationToken: opts.continuationToken ?? null,
+      startAfter: opts.startAfter ?? null,
+      maxKeys: opts.maxKeys ?? 1000,
+    });
+    const objects: ListedObject[] = page.entries.map((entry) => ({
+      key: entry.key,
+      etag: entry.etag.replace(/^"|"$/g, ''),
+      size: Number(entry.size),
+      lastModified: new Date(entry.lastModified),
+    }));
+    return { objects, nextToken: page.isTruncated ? page.nextContinuationToken : null };
   }
 
   /**
@@ -193,10 +194,43 @@ export class SourceStorage {
    * delimiter '/' (up to 1000 entries, folders and objects together, so a page may not show all).
    */
   async listFolders(bucket: string, prefix: string): Promise<string[]> {
-    const res = await this.withRetry(() => this.client.listObjectsV2Query(bucket, prefix, '', '/', 1000, ''));
-    const folders: string[] = [];
-    for (const item of res.objects) if (item.prefix) folders.push(item.prefix);
-    return folders;
+    const page = await this.listObjectsV2(bucket, { prefix, delimiter: '/', maxKeys: 1000 });
+    return page.commonPrefixes;
+  }
+
+  /**
+   * One ListObjectsV2 request, signed by minio, its body parsed by us (see list-objects-xml.ts:
+   * minio's parser rewrites keys that look like numbers). Keys are asked URL-encoded, as minio does,
+   * so that no key's characters can break the XML.
+   */
+  private listObjectsV2(
+    bucket: string,
+    opts: {
+      prefix: string;
+      delimiter?: string;
+      continuationToken?: string | null;
+      startAfter?: string | null;
+      maxKeys: number;
+    },
+  ): Promise<ListObjectsV2Page> {
+    const query = [
+      'list-type=2',
+      'encoding-type=url',
+      `prefix=${uriEscape(opts.prefix)}`,
+      `delimiter=${uriEscape(opts.delimiter ?? '')}`,
+      `max-keys=${Math.min(opts.maxKeys, 1000)}`,
+    ];
+    if (opts.continuationToken) query.push(`continuation-token=${uriEscape(opts.continuationToken)}`);
+    if (opts.startAfter) query.push(`start-after=${uriEscape(opts.startAfter)}`);
+    return this.withRetry(async () => {
+      const response = await this.client.makeRequestAsync({
+        method: 'GET',
+        bucketName: bucket,
+        query: query.sort().join('&'),
+      });
+      const body = Buffer.concat((await response.toArray()) as Buffer[]).toString('utf8');
+      return parseListObjectsV2(body);
+    });
   }
 
   /**

@@ -1,0 +1,90 @@
+/**
+ * The only code that imports `fast-xml-parser`: reads a ListObjectsV2 response body exactly as the
+ * server wrote it. We do not use minio's own parser for listings: it turns every value that looks
+ * like a number into one (the key `000123` comes back as `123`, `0x1F` as `31`, `1.50` as `1.5`, `00`
+ * as an empty key) and trims spaces, so the scan would ask for objects that do not exist, count them
+ * as deleted, and resume after a key the bucket does not hold. An auditor cannot let a key's name
+ * hide its object.
+ */
+import { XMLParser } from 'fast-xml-parser';
+
+/** One object of a listing page, as the server listed it (ETag still quoted, size as text). */
+export interface ListedEntry {
+  key: string;
+  etag: string;
+  size: string;
+  lastModified: string;
+}
+
+/** A ListObjectsV2 page: its objects, its common prefixes, and the token of the next page. */
+export interface ListObjectsV2Page {
+  entries: ListedEntry[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  nextContinuationToken: string | null;
+}
+
+// Every value stays the text the server sent: no number parsing, no trimming (a key may begin or
+// end with spaces). Entities (&amp;, &quot;) are decoded, as XML requires.
+const parser = new XMLParser({
+  parseTagValue: false,
+  trimValues: false,
+  ignoreAttributes: true,
+  isArray: (name) => name === 'Contents' || name === 'CommonPrefixes',
+});
+
+/** Thrown when a body is not a ListObjectsV2 result. */
+export class ListingXmlError extends Error {
+  override name = 'ListingXmlError';
+}
+
+type Node = Record<string, unknown>;
+
+/** The text of a leaf element, or '' when absent (an element left empty parses as ''). */
+function text(node: Node | undefined, name: string): string {
+  const value = node?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/**
+ * Decodes a value of a response made with `encoding-type=url`, as S3 and MinIO encode it: a space
+ * as `+`, everything else outside the unreserved set as `%XX` of its UTF-8 bytes.
+ */
+function urlDecode(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
+
+/**
+ * Parses a ListObjectsV2 response. Keys and prefixes are URL-decoded only when the response says it
+ * encoded them (`<EncodingType>url</EncodingType>`): servers that ignore the request's
+ * `encoding-type=url` (s3rver) send them as they are, and decoding those would turn a `+` in a key
+ * into a space.
+ */
+export function parseListObjectsV2(xml: string): ListObjectsV2Page {
+  let parsed: Node;
+  try {
+    parsed = parser.parse(xml) as Node;
+  } catch (error) {
+    throw new ListingXmlError(`the listing is not well-formed XML: ${(error as Error).message}`);
+  }
+  const result = parsed.ListBucketResult as Node | undefined;
+  if (result === undefined || typeof result !== 'object')
+    throw new ListingXmlError('the listing has no ListBucketResult element');
+  const decode = text(result, 'EncodingType').trim().toLowerCase() === 'url' ? urlDecode : (v: string) => v;
+  const entries = ((result.Contents as Node[] | undefined) ?? []).map((content) => ({
+    key: decode(text(content, 'Key')),
+    etag: text(content, 'ETag').trim(),
+    size: text(content, 'Size').trim(),
+    lastModified: text(content, 'LastModified').trim(),
+  }));
+  const commonPrefixes = ((result.CommonPrefixes as Node[] | undefined) ?? []).map((prefix) =>
+    decode(text(prefix, 'Prefix')),
+  );
+  const token = text(result, 'NextContinuationToken').trim();
+  return {
+    entries,
+    commonPrefixes,
+    isTruncated: text(result, 'IsTruncated').trim().toLowerCase() === 'true',
+    nextContinuationToken: token === '' ? null : token,
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Keys are evidence: a scan must list, read and record every object under the exact key it has,
+ * whatever the key looks like. minio's own listing parser turned keys that look like numbers into
+ * numbers (`000123` became `123`) and trimmed spaces, so such objects were asked for under keys that
+ * do not exist, counted as deleted, and the scan still ended `completed`.
+ */
+import { expect } from 'chai';
+import { runScan } from '../../../bin/commands/scan.command.js';
+import { BULK_BUCKET, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
+import { openTestStore, type TestStore } from '../../helpers/database.js';
+import { openTestRuntime } from '../../helpers/runtime.js';
+
+/** Keys a parser could mistake for numbers, or change by trimming or decoding. */
+const KEYS = [
+  '000123',
+  '0x1F',
+  '1.50',
+  '00',
+  '1e5',
+  ' leading-space.jpg',
+  'trailing-space.jpg ',
+  'a+b.jpg',
+  'a&b <c>.jpg',
+  'straße/ü-camera.jpg',
+  'cam/2026/11/23/ok.jpg',
+];
+
+describe('scanning keys a parser could rewrite', function () {
+  this.timeout(120_000);
+  let world: BulkWorld;
+  let db: TestStore;
+
+  before(async () => {
+    world = await startBulkWorld(KEYS.length, (i) => KEYS[i]!);
+    db = await openTestStore('postgres');
+  });
+  after(async () => {
+    await db?.cleanup();
+    await world?.close();
+  });
+
+  it('lists, reads and records every object under its own key, and completes', async () => {
+    const { config } = await world.config();
+    const runtime = await openTestRuntime(config, db.store);
+    try {
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+      expect(outcome.scan.errors).to.deep.equal([]);
+      expect(outcome.scan.status).to.equal('completed');
+      expect(outcome.scan.objectsListed).to.equal(KEYS.length);
+      expect(outcome.scan.objectsEvaluated).to.equal(KEYS.length);
+      const states = await db.store.listObjectStates('edge-bulk', BULK_BUCKET, null, 100);
+      expect(states.map((s) => s.key).sort()).to.deep.equal([...KEYS].sort());
+      // Each was read (an image with its EXIF capture time), not judged from a failed GET.
+      for (const state of states) {
+        expect(state.readError, state.key).to.equal(null);
+        expect(state.captureTime, state.key).to.be.an.instanceOf(Date);
+      }
+    } finally {
+      await runtime.dispose();
+    }
+  });
+});
+
+describe('a server that lists keys out of order', function () {
+  this.timeout(120_000);
+  let world: BulkWorld;
+  let db: TestStore;
+
+  before(async () => {
+    // s3rver walks its folders in name order, so `cam/` (the folder "cam") comes before `cam-2/`,
+    // although S3 orders `-` (0x2d) before `/` (0x2f). Paging on, it would skip `cam-2/` for good.
+    world = await startBulkWorld(4, (i) => ['cam/a.jpg', 'cam/b.jpg', 'cam-2/a.jpg', 'cam-2/b.jpg'][i]!);
+    db = await openTestStore('postgres');
+  });
+  after(async () => {
+    await db?.cleanup();
+    await world?.close();
+  });
+
+  it('makes the scan incomplete with the reason, never completed', async () => {
+    const { config } = await world.config();
+    const runtime = await openTestRuntime({ ...config, queue: { ...config.queue, attempts: 1 } }, db.store);
+    try {
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+      expect(outcome.scan.status).to.equal('incomplete');
+      expect(outcome.scan.errors.join('\n')).to.match(
+        /listing edge-bulk\/bulk-camera is out of order: key "cam-2\/a\.jpg" follows "cam\/b\.jpg"/,
+      );
+    } finally {
+      await runtime.dispose();
+    }
+  });
+});

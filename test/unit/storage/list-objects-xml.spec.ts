@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import { ListingXmlError, parseListObjectsV2 } from '../../../core/storage/list-objects-xml.js';
+
+function listing(opts: { encoding?: string; keys: string[]; prefixes?: string[]; token?: string }): string {
+  const contents = opts.keys
+    .map(
+      (key) =>
+        `<Contents>\n    <Key>${key}</Key>\n    <LastModified>2026-11-23T10:00:00.000Z</LastModified>\n` +
+        `    <ETag>&quot;0123&quot;</ETag>\n    <Size>0042</Size>\n  </Contents>`,
+    )
+    .join('\n  ');
+  const prefixes = (opts.prefixes ?? []).map((p) => `<CommonPrefixes><Prefix>${p}</Prefix></CommonPrefixes>`);
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
+    '  <Name>bucket</Name>',
+    opts.encoding ? `  <EncodingType>${opts.encoding}</EncodingType>` : '',
+    `  <IsTruncated>${opts.token ? 'true' : 'false'}</IsTruncated>`,
+    opts.token ? `  <NextContinuationToken>${opts.token}</NextContinuationToken>` : '',
+    `  ${contents}`,
+    ...prefixes,
+    '</ListBucketResult>',
+  ].join('\n');
+}
+
+describe('parseListObjectsV2', () => {
+  it('keeps keys that look like numbers, and every value, as the text the server sent', () => {
+    const page = parseListObjectsV2(
+      listing({ keys: ['000123', '0x1F', '1.50', '00', '1e5'], token: '0042' }),
+    );
+    expect(page.entries.map((e) => e.key)).to.deep.equal(['000123', '0x1F', '1.50', '00', '1e5']);
+    expect(page.entries[0]).to.deep.equal({
+      key: '000123',
+      etag: '"0123"',
+      size: '0042',
+      lastModified: '2026-11-23T10:00:00.000Z',
+    });
+    expect(page.isTruncated).to.equal(true);
+    expect(page.nextContinuationToken).to.equal('0042');
+  });
+
+  it('decodes url-encoded keys and prefixes (a space as +, a plus as %2B) when the response says so', () => {
+    const page = parseListObjectsV2(
+      listing({
+        encoding: 'url',
+        keys: ['a+b%2Bc.jpg', '%20lead.jpg', 'stra%C3%9Fe%2F%C3%BC.jpg', '000123'],
+        prefixes: ['cam+1%2F'],
+      }),
+    );
+    expect(page.entries.map((e) => e.key)).to.deep.equal([
+      'a b+c.jpg',
+      ' lead.jpg',
+      'straße/ü.jpg',
+      '000123',
+    ]);
+    expect(page.commonPrefixes).to.deep.equal(['cam 1/']);
+    expect(page.isTruncated).to.equal(false);
+    expect(page.nextContinuationToken).to.equal(null);
+  });
+
+  it('takes keys as they are, spaces and plus signs included, when the response is not encoded', () => {
+    const page = parseListObjectsV2(
+      listing({ keys: [' lead.jpg', 'trail.jpg ', 'a+b.jpg', 'a&amp;b &lt;c&gt;.jpg'] }),
+    );
+    expect(page.entries.map((e) => e.key)).to.deep.equal([
+      ' lead.jpg',
+      'trail.jpg ',
+      'a+b.jpg',
+      'a&b <c>.jpg',
+    ]);
+  });
+
+  it('reads an empty page', () => {
+    const page = parseListObjectsV2(listing({ keys: [] }));
+    expect(page).to.deep.equal({
+      entries: [],
+      commonPrefixes: [],
+      isTruncated: false,
+      nextContinuationToken: null,
+    });
+  });
+
+  it('refuses a body that is not a listing', () => {
+    expect(() => parseListObjectsV2('<Error><Code>AccessDenied</Code></Error>')).to.throw(
+      ListingXmlError,
+      /no ListBucketResult/,
+    );
+    expect(() => parseListObjectsV2('not xml <<')).to.throw(ListingXmlError);
+  });
+});

@@ -121,6 +121,7 @@ function scanBucket(deps: ScanDeps): Handler {
       ...data,
       now: new Date(data.judgedAt),
       checkpoint: data.checkpoint,
+      lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
       matchRegister: deps.registerMatcher(data.sourceId),
       onCheckpoint: async (checkpoint) => {
         await job.updateData({ ...(job.data as ScanBucketData), checkpoint });

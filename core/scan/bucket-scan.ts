@@ -28,6 +28,11 @@ export interface BucketScanRequest {
   matchRegister?: ((state: ObjectState, listed: ListedObject) => RegisterMatch) | undefined;
   /** Called after each page is fully stored: persist it, so a restart resumes after `lastKey`. */
   onCheckpoint?: (checkpoint: BucketCheckpoint) => Promise<void>;
+  /**
+   * Whether this is the job's last attempt: objects that still cannot be read are then reported
+   * and the rest of the range is scanned, instead of failing the job.
+   */
+  lastAttempt?: boolean;
   /** Polled between pages; when it says so, the scan stops (cancelled). */
   shouldStop?: () => Promise<boolean>;
 }
@@ -128,13 +133,13 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
   const settle = async (page: PageInFlight): Promise<void> => {
     const read = await page.reading;
     if (read.unread.length > 0) {
+      const problem = `${read.unread.length} object(s) of ${request.bucket} could not be read: ${read.unread[0]}`;
       // Throttling, 5xx or time-outs that outlasted the per-request retries: fail the job so BullMQ
       // retries it with backoff from the last checkpoint. This page is listed again, but what was
-      // read of it is kept (see keepReadObjects) and not fetched twice. After the last attempt the
-      // bucket counts as not scanned.
-      throw new Error(
-        `${read.unread.length} object(s) of ${request.bucket} could not be read: ${read.unread[0]}`,
-      );
+      // read of it is kept (see keepReadObjects) and not fetched twice. The last attempt reports
+      // them instead (listed, not evaluated: the bucket is incomplete) and scans the rest.
+      if (!request.lastAttempt) throw new Error(problem);
+      read.errors.push(`${problem} (after every attempt)`);
     }
     unsettled.delete(page);
     addCounts(counts, read.counts);
@@ -354,14 +359,21 @@ async function readPage(
             return;
           }
           if (read.transientError) {
-            result.unread.push(read.transientError);
+            result.unread.push(`${listed.key}: ${read.transientError}`);
             return;
           }
-          // The same bytes (a new LastModified alone) keep their perceptual hash: no whole-image read.
-          state = sameBytes(previous, listed)
-            ? { ...read.state, perceptualHash: previous.perceptualHash }
-            : read.state;
-          result.changedStates.push(state);
+          if (read.refused) {
+            // Judged below (unreadable-object) and reported, so the bucket is incomplete; not kept,
+            // so the next scan asks for it again.
+            result.errors.push(`${listed.key}: ${read.state.readError}`);
+            state = read.state;
+          } else {
+            // The same bytes (a new LastModified alone) keep their perceptual hash: no whole-image read.
+            state = sameBytes(previous, listed)
+              ? { ...read.state, perceptualHash: previous.perceptualHash }
+              : read.state;
+            result.changedStates.push(state);
+          }
         }
         const snapshot = toSnapshot(listed, state, {
           bucketDeclared: request.declared,

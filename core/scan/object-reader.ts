@@ -40,7 +40,21 @@ export interface ReadResult {
   transientError: string | null;
   /** True when the object was deleted between listing and reading: there is nothing to judge. */
   vanished?: boolean;
+  /**
+   * True when the server refused the read for good (access denied, an archived object): the state
+   * carries the refusal as its read error, to be judged and reported, but not kept as what was read.
+   */
+  refused?: boolean;
 }
+
+/** S3 error codes that refuse one object for good: no retry, and no later attempt, changes them. */
+const OBJECT_REFUSALS = new Set([
+  'AccessDenied',
+  'InvalidObjectState',
+  'InvalidObjectName',
+  'KeyTooLongError',
+  'MethodNotAllowed',
+]);
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'ja', 'y']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'nee', 'n']);
@@ -159,11 +173,20 @@ export async function readObject(ctx: ReadContext, listed: ListedObject): Promis
     head = await readHead(ctx, listed);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'NoSuchKey' || code === 'NotFound') {
-      // Deleted between LIST and GET: the next scan will not list it; nothing to judge now.
+    if (code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchBucket') {
+      // Deleted (or its bucket) between LIST and GET: the next scan will not list it; nothing to
+      // judge now. A bucket that is gone fails the job's next listing, so the bucket is incomplete.
       return { state, bytesRead: 0, transientError: null, vanished: true };
     }
-    return { state, bytesRead: 0, transientError: `cannot read object: ${describeS3Error(error)}` };
+    const why = `cannot read object: ${describeS3Error(error)}`;
+    // The server refused this object for good: judge it as unreadable, so that one object cannot
+    // hold back every key after it (the bucket job would fail on its page at each attempt, and at
+    // each scan). Any other failure may pass, and fails the job for a retry.
+    if (code !== undefined && OBJECT_REFUSALS.has(code)) {
+      state.readError = why;
+      return { state, bytesRead: 0, transientError: null, refused: true };
+    }
+    return { state, bytesRead: 0, transientError: why };
   }
   const metadataSignal = ctx.source.violationSignal?.metadata;
   if (metadataSignal !== undefined) state.signals.metadata = parseFlag(head.metadata[metadataSignal]);

@@ -14,6 +14,9 @@ const meta = validateRuleMeta(metaJson, 'object');
  */
 export function describeProblem(snapshot: ObjectSnapshot): string {
   const error = snapshot.readError ?? '';
+  // The storage refused the read (see core/scan/object-reader.ts): nothing is known of its bytes.
+  const refusal = /^cannot read object: (.*)$/s.exec(error);
+  if (refusal) return `the storage refused to serve it (${refusal[1]})`;
   if (snapshot.size === 0 || /\b(zero|empty|0 bytes?)\b/i.test(error)) return 'it is empty (zero bytes)';
   if (/truncat|premature end|unexpected end/i.test(error)) {
     return 'it is truncated: the file ends before the image does';

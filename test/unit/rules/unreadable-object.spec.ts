@@ -35,6 +35,14 @@ describe('unreadable-object', () => {
     ).to.contain('its EXIF data could not be parsed');
   });
 
+  it('names an object the storage refused to serve, whatever its listed size', () => {
+    expect(
+      reasonFor({ isImage: false, readError: 'cannot read object: AccessDenied: Access Denied.' }),
+    ).to.equal(
+      'This object cannot be checked as a camera image: the storage refused to serve it (AccessDenied: Access Denied.).',
+    );
+  });
+
   it('quotes an error it does not recognise', () => {
     expect(reasonFor({ isImage: true, readError: 'socket hang up' })).to.contain(
       'it could not be read (socket hang up)',

@@ -10,7 +10,7 @@ import type { FindingInput, ObjectState } from '../store/store.js';
 import type { ListedObject, ListPage } from '../storage/s3-storage.js';
 import { describeS3Error } from '../storage/s3-storage.js';
 import { evaluateObject, toSnapshot } from './evaluate.js';
-import { readObject } from './object-reader.js';
+import { readObject, readSettingsFingerprint, type ReadContext } from './object-reader.js';
 import type { ScanDeps } from './scan-deps.js';
 
 /** What to scan, and where to pick up after a crash. */
@@ -40,10 +40,18 @@ export interface BucketScanRequest {
 /**
  * Whether what was read of an object still holds. LastModified counts with ETag and size: a copy
  * in place that replaces only the user metadata (the violation flag) keeps the bytes, so the ETag
- * and size, but not the time.
+ * and size, but not the time. So do the settings it was read with (`readSettings`).
  */
-function unchanged(previous: ObjectState | undefined, listed: ListedObject): previous is ObjectState {
-  return sameBytes(previous, listed) && previous.lastModified.getTime() === listed.lastModified.getTime();
+function unchanged(
+  previous: ObjectState | undefined,
+  listed: ListedObject,
+  readSettings: string,
+): previous is ObjectState {
+  return (
+    sameBytes(previous, listed) &&
+    previous.lastModified.getTime() === listed.lastModified.getTime() &&
+    previous.readSettings === readSettings
+  );
 }
 
 /** Whether the listed object holds the bytes `previous` was read from (same ETag and size). */
@@ -77,14 +85,18 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
   const { storage, limit } = handle;
   const ctx = deps.ruleContext(request.sourceId, request.now);
   const scanConfig = deps.config.scan;
-  const readContext = {
-    storage,
+  const settings = {
     source: handle.config,
-    bucket: request.bucket,
     timezone: deps.contract.timezone,
-    headBytes: scanConfig.headBytes,
     maxHeadBytes: scanConfig.maxHeadBytes,
     plateHashKey: deps.config.plateHashKey,
+  };
+  const readContext: ReadContext = {
+    ...settings,
+    storage,
+    bucket: request.bucket,
+    headBytes: scanConfig.headBytes,
+    readSettings: readSettingsFingerprint(settings),
   };
   const counts: BucketCounts = request.checkpoint
     ? {
@@ -296,7 +308,7 @@ async function progress(
 }
 
 interface PageTools {
-  readContext: Parameters<typeof readObject>[0];
+  readContext: ReadContext;
   ctx: ReturnType<ScanDeps['ruleContext']>;
   limit: ScanDepsLimit;
   /** Set when the bucket job fails or ends: reads still waiting in the limiter are skipped. */
@@ -349,7 +361,7 @@ async function readPage(
         }
         const previous = known.get(listed.key);
         let state = previous;
-        if (!unchanged(state, listed)) {
+        if (!unchanged(state, listed, tools.readContext.readSettings)) {
           const read = await readObject(tools.readContext, listed);
           counts.bytesRead += read.bytesRead;
           if (read.bytesRead > 0) counts.fetched += 1;

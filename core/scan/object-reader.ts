@@ -3,6 +3,7 @@
  * the EXIF segment needs it), its user metadata from the same response, and what they say.
  * Never throws for a bad object: every failure becomes `readError` on the state.
  */
+import { createHash } from 'node:crypto';
 import type { SourceConfig } from '../../config/load.js';
 import {
   captureTimeFromExif,
@@ -30,6 +31,29 @@ export interface ReadContext {
   headBytes: number;
   maxHeadBytes: number;
   plateHashKey: string | undefined;
+  /** {@link readSettingsFingerprint} of this context, stored with each state read. */
+  readSettings: string;
+}
+
+/**
+ * A fingerprint of the settings that shape what is read from an object: the zone of EXIF times
+ * without an offset, the plate tag and the plate hash key, the violation signals, and how far to
+ * read for the EXIF. A stored state whose fingerprint differs was read under other settings and is
+ * read again (a corrected time zone or a rotated key must reach every object, not only the ones that
+ * change). A SHA-256, so the key it includes cannot be read back from the store.
+ */
+export function readSettingsFingerprint(
+  ctx: Pick<ReadContext, 'source' | 'timezone' | 'maxHeadBytes' | 'plateHashKey'>,
+): string {
+  const settings = JSON.stringify([
+    ctx.timezone,
+    ctx.maxHeadBytes,
+    ctx.plateHashKey ?? null,
+    ctx.source.plateTag,
+    ctx.source.violationSignal?.metadata ?? null,
+    ctx.source.violationSignal?.exif ?? null,
+  ]);
+  return createHash('sha256').update(settings).digest('hex').slice(0, 32);
 }
 
 /** The result of reading one object: what to store, plus how many bytes it cost. */
@@ -86,6 +110,7 @@ function emptyState(ctx: ReadContext, listed: ListedObject): ObjectState {
     plateHash: null,
     signals: { metadata: null, exif: null },
     perceptualHash: null,
+    readSettings: ctx.readSettings,
   };
 }
 

@@ -8,16 +8,16 @@ export const OBJECT_KEYS_BATCH = 1000;
 export const OBJECT_BATCH = 500;
 
 const OBJECT_COLUMNS = `source, bucket, key, etag, size, last_modified, is_image, read_error, capture_time, capture_time_origin,
-  exif_capture_time, camera_make, camera_model, plate_hash, signals, perceptual_hash`;
+  exif_capture_time, camera_make, camera_model, plate_hash, signals, perceptual_hash, read_settings`;
 
 const PUT_SQL = `
 INSERT INTO objects (source, bucket, key, etag, size, last_modified, is_image, read_error, capture_time,
   capture_time_origin, exif_capture_time, camera_make, camera_model, plate_hash, signals, perceptual_hash,
-  updated_at)
+  read_settings, updated_at)
 SELECT *, now() FROM unnest(
   $1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::boolean[],
   $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-  $15::jsonb[], $16::text[]
+  $15::jsonb[], $16::text[], $17::text[]
 )
 ON CONFLICT (source, bucket, key) DO UPDATE SET
   etag = EXCLUDED.etag,
@@ -33,6 +33,7 @@ ON CONFLICT (source, bucket, key) DO UPDATE SET
   plate_hash = EXCLUDED.plate_hash,
   signals = EXCLUDED.signals,
   perceptual_hash = EXCLUDED.perceptual_hash,
+  read_settings = EXCLUDED.read_settings,
   updated_at = EXCLUDED.updated_at`;
 
 function columns(batch: ObjectState[]): unknown[] {
@@ -53,6 +54,7 @@ function columns(batch: ObjectState[]): unknown[] {
     batch.map((o) => o.plateHash),
     batch.map((o) => JSON.stringify({ metadata: o.signals.metadata, exif: o.signals.exif })),
     batch.map((o) => o.perceptualHash),
+    batch.map((o) => o.readSettings),
   ];
 }
 

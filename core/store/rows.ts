@@ -182,6 +182,7 @@ export interface ObjectRow {
   plate_hash: string | null;
   signals: Partial<ObjectState['signals']> | null;
   perceptual_hash: string | null;
+  read_settings: string;
 }
 
 export function toObjectState(row: ObjectRow): ObjectState {
@@ -202,5 +203,6 @@ export function toObjectState(row: ObjectRow): ObjectState {
     plateHash: row.plate_hash,
     signals: { metadata: row.signals?.metadata ?? null, exif: row.signals?.exif ?? null },
     perceptualHash: row.perceptual_hash,
+    readSettings: row.read_settings,
   };
 }

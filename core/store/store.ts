@@ -60,6 +60,11 @@ export interface ObjectState {
   signals: Pick<ViolationSignals, 'metadata' | 'exif'>;
   /** 64-bit perceptual hash as 16 hex digits, once computed. */
   perceptualHash: string | null;
+  /**
+   * Fingerprint of the settings the object was read with (see readSettingsFingerprint in
+   * core/scan/object-reader.ts); a state read with other settings is read again.
+   */
+  readSettings: string;
 }
 
 export interface FindingFilter {

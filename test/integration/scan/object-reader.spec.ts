@@ -73,6 +73,7 @@ describe('object reader against a real S3 server', function () {
       headBytes: 65536,
       maxHeadBytes: 1 << 20,
       plateHashKey: undefined,
+      readSettings: 'settings-1',
     };
     for (const object of (await sink.storage.listPage(BUCKET, {})).objects) listed.set(object.key, object);
     stack.gateway.resetCounts();

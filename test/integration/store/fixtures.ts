@@ -75,6 +75,7 @@ export function objectState(
     plateHash: 'a'.repeat(64),
     signals: { metadata: true, exif: null },
     perceptualHash: null,
+    readSettings: 'settings-1',
     ...over,
   };
 }

@@ -12,6 +12,7 @@ import { EXIT, printOutcome, progressReporter, runScan } from './commands/scan.c
 import { schedulesCommand } from './commands/schedules.command.js';
 import { serveCommand, serverCommand } from './commands/server.command.js';
 import { startScanWorkers } from '../workers/scan-workers.js';
+import { gracefulShutdown } from '../server/shutdown.js';
 
 const USAGE = `Usage:
   anpr-audit scan      [--config FILE] [--source ID]... [--json] [--now ISO-8601]
@@ -104,8 +105,16 @@ async function workerCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  await workers.close();
-  await runtime.close();
+  // A bucket job may run for hours: past the time budget its jobs are abandoned, and another worker
+  // takes them over from their last checkpoint once their locks lapse.
+  await gracefulShutdown(
+    [
+      { name: 'scan workers', close: () => workers.close(), force: async () => workers.abandon() },
+      { name: 'store and queue', close: () => runtime.close() },
+    ],
+    config.queue.shutdownTimeoutSeconds * 1000,
+    logger,
+  );
   return 0;
 }
 

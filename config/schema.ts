@@ -173,9 +173,20 @@ export const configSchema = z
         /** How long a worker holds a job without renewing; a killed worker's job is taken over after it. */
         lockDurationMs: z.number().int().min(1000).default(30000),
         stalledIntervalMs: z.number().int().min(500).default(15000),
+        /**
+         * How long a stopping `worker` lets its jobs in flight run on; then it stops them, and they
+         * go back to the queue and resume from their checkpoints.
+         */
+        shutdownTimeoutSeconds: z.number().int().min(1).max(3600).default(30),
       })
       .strict()
-      .default({ attempts: 5, backoffMs: 1000, lockDurationMs: 30000, stalledIntervalMs: 15000 }),
+      .default({
+        attempts: 5,
+        backoffMs: 1000,
+        lockDurationMs: 30000,
+        stalledIntervalMs: 15000,
+        shutdownTimeoutSeconds: 30,
+      }),
     database: z
       .object({
         urlEnv: envName.default('DATABASE_URL'),

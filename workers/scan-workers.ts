@@ -35,6 +35,14 @@ export interface ScanWorkers {
   worker: Worker;
   /** Stops taking jobs, lets the running ones finish, and releases connections. */
   close(): Promise<void>;
+  /**
+   * Gives the running jobs up, for a process about to exit whose `close()` took too long: drops
+   * the worker's Redis connection, so this process neither renews their locks nor finishes them
+   * (a job failed by a closing store would lose an attempt). Their locks lapse and another worker
+   * takes them over from their checkpoints, as after a crash. BullMQ's own `close(true)` cannot do
+   * this once `close()` was called: it returns the pending close, which waits for the jobs.
+   */
+  abandon(): void;
 }
 
 /** Starts a worker that processes up to `concurrency` bucket/source jobs at once. */
@@ -92,6 +100,10 @@ export async function startScanWorkers(
       await worker.close();
       await connection.quit().catch(() => undefined);
       await deps.close();
+    },
+    abandon() {
+      connection.disconnect();
+      void worker.close(true).catch(() => undefined);
     },
   };
 }

@@ -90,7 +90,7 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
           steps.push({
             name: 'scan workers',
             close: () => owned.close(),
-            force: () => owned.worker.close(true),
+            force: async () => owned.abandon(),
           });
         }
         steps.push({ name: 'store and queue', close: () => runtime.close() });

@@ -25,10 +25,13 @@ export interface ListObjectsV2Page {
 }
 
 // Every value stays the text the server sent: no number parsing, no trimming (a key may begin or
-// end with spaces). Entities (&amp;, &quot;) are decoded, as XML requires.
+// end with spaces). Entities are decoded, as XML requires: the named ones and character references
+// (`&#x27;`, which s3rver writes for the apostrophe of 's-Hertogenbosch; fast-xml-parser decodes
+// references only with htmlEntities).
 const parser = new XMLParser({
   parseTagValue: false,
   trimValues: false,
+  htmlEntities: true,
   ignoreAttributes: true,
   isArray: (name) => name === 'Contents' || name === 'CommonPrefixes',
 });
@@ -70,6 +73,10 @@ export function parseListObjectsV2(xml: string): ListObjectsV2Page {
   const result = parsed.ListBucketResult as Node | undefined;
   if (result === undefined || typeof result !== 'object')
     throw new ListingXmlError('the listing has no ListBucketResult element');
+  // fast-xml-parser accepts a body cut off between elements: a page cut short would look like the
+  // last one, and the keys after it would be taken for deleted.
+  if (!xml.trimEnd().endsWith('</ListBucketResult>'))
+    throw new ListingXmlError('the listing ends before its closing ListBucketResult tag (cut off)');
   const decode = text(result, 'EncodingType').trim().toLowerCase() === 'url' ? urlDecode : (v: string) => v;
   const entries = ((result.Contents as Node[] | undefined) ?? []).map((content) => ({
     key: decode(text(content, 'Key')),
@@ -81,10 +88,9 @@ export function parseListObjectsV2(xml: string): ListObjectsV2Page {
     decode(text(prefix, 'Prefix')),
   );
   const token = text(result, 'NextContinuationToken').trim();
-  return {
-    entries,
-    commonPrefixes,
-    isTruncated: text(result, 'IsTruncated').trim().toLowerCase() === 'true',
-    nextContinuationToken: token === '' ? null : token,
-  };
+  const isTruncated = text(result, 'IsTruncated').trim().toLowerCase() === 'true';
+  // A page that says more follow but not how to ask for them would end the listing early.
+  if (isTruncated && token === '')
+    throw new ListingXmlError('the listing is truncated but gives no NextContinuationToken');
+  return { entries, commonPrefixes, isTruncated, nextContinuationToken: token === '' ? null : token };
 }

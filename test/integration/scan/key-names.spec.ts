@@ -22,6 +22,7 @@ const KEYS = [
   'a+b.jpg',
   'a&b <c>.jpg',
   'straße/ü-camera.jpg',
+  "'s-Hertogenbosch/o'clock.jpg",
   'cam/2026/11/23/ok.jpg',
 ];
 

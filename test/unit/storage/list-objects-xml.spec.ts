@@ -60,13 +60,25 @@ describe('parseListObjectsV2', () => {
 
   it('takes keys as they are, spaces and plus signs included, when the response is not encoded', () => {
     const page = parseListObjectsV2(
-      listing({ keys: [' lead.jpg', 'trail.jpg ', 'a+b.jpg', 'a&amp;b &lt;c&gt;.jpg'] }),
+      listing({
+        keys: [
+          ' lead.jpg',
+          'trail.jpg ',
+          'a+b.jpg',
+          'a&amp;b &lt;c&gt;.jpg',
+          // Character references, as s3rver writes an apostrophe; an escaped ampersand decoded once.
+          '&#x27;s-Hertogenbosch/o&#39;clock.jpg',
+          'a&amp;lt;b',
+        ],
+      }),
     );
     expect(page.entries.map((e) => e.key)).to.deep.equal([
       ' lead.jpg',
       'trail.jpg ',
       'a+b.jpg',
       'a&b <c>.jpg',
+      "'s-Hertogenbosch/o'clock.jpg",
+      'a&lt;b',
     ]);
   });
 
@@ -86,5 +98,17 @@ describe('parseListObjectsV2', () => {
       /no ListBucketResult/,
     );
     expect(() => parseListObjectsV2('not xml <<')).to.throw(ListingXmlError);
+  });
+
+  it('refuses a listing cut off between elements, which would pass for a last page', () => {
+    const whole = listing({ keys: ['a.jpg', 'b.jpg'] });
+    const cut = whole.slice(0, whole.indexOf('</Contents>') + '</Contents>'.length);
+    expect(() => parseListObjectsV2(cut)).to.throw(ListingXmlError, /cut off/);
+    expect(parseListObjectsV2(`${whole}\n`).entries).to.have.length(2);
+  });
+
+  it('refuses a truncated page without a continuation token', () => {
+    const xml = listing({ keys: ['a.jpg'] }).replace('<IsTruncated>false', '<IsTruncated>true');
+    expect(() => parseListObjectsV2(xml)).to.throw(ListingXmlError, /no NextContinuationToken/);
   });
 });

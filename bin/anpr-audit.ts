@@ -110,7 +110,7 @@ async function workerCommand(args: string[]): Promise<number> {
   await gracefulShutdown(
     [
       { name: 'scan workers', close: () => workers.close(), force: async () => workers.abandon() },
-      { name: 'store and queue', close: () => runtime.close() },
+      { name: 'store and queue', close: () => runtime.close(), minMs: 5000 },
     ],
     config.queue.shutdownTimeoutSeconds * 1000,
     logger,

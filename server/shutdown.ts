@@ -11,6 +11,11 @@ export interface ShutdownStep {
   name: string;
   close(): Promise<void>;
   force?(): Promise<void>;
+  /**
+   * The least time this step gets, even when the steps before it used up the budget: closing the
+   * store and the queue must not race a spent deadline because the jobs before it overran.
+   */
+  minMs?: number;
 }
 
 /** Stops an HTTP server: no new connections, idle keep-alive ones closed, busy ones finish. */
@@ -41,7 +46,7 @@ export async function gracefulShutdown(
   const deadline = Date.now() + timeoutMs;
   let clean = true;
   for (const step of steps) {
-    const left = Math.max(0, deadline - Date.now());
+    const left = Math.max(step.minMs ?? 0, deadline - Date.now());
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), left);

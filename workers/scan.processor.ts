@@ -2,8 +2,9 @@
  * The BullMQ processor of the scan queue: dispatches by job name to core/scan. Thin on purpose:
  * the only logic here is the step-job pattern that lets `scan-source` wait for its bucket children.
  */
-import { WaitingChildrenError, type FlowProducer, type Job, type Queue } from 'bullmq';
+import { UnrecoverableError, WaitingChildrenError, type FlowProducer, type Job, type Queue } from 'bullmq';
 import {
+  isLastAttempt,
   jobIds,
   JOB_NAMES,
   type FinalizeScanData,
@@ -14,7 +15,7 @@ import {
   type ScanSourceResult,
 } from '../core/queue/jobs.js';
 import { scanJobOptions } from '../core/queue/connection.js';
-import { scanBucketRange } from '../core/scan/bucket-scan.js';
+import { KeyOrderError, scanBucketRange } from '../core/scan/bucket-scan.js';
 import { finalizeScan } from '../core/scan/finalize.js';
 import { aggregateSource } from '../core/scan/source-aggregate.js';
 import {
@@ -117,16 +118,20 @@ function scanSource(deps: ScanDeps, queue: Queue): Handler {
 function scanBucket(deps: ScanDeps): Handler {
   return async (job) => {
     const data = job.data as ScanBucketData;
-    return scanBucketRange(deps, {
+    const scanning = scanBucketRange(deps, {
       ...data,
       now: new Date(data.judgedAt),
       checkpoint: data.checkpoint,
-      lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      lastAttempt: isLastAttempt(job),
       matchRegister: deps.registerMatcher(data.sourceId),
       onCheckpoint: async (checkpoint) => {
         await job.updateData({ ...(job.data as ScanBucketData), checkpoint });
       },
       shouldStop: () => isCancelled(deps, data.scanId),
+    });
+    // A listing out of order comes back the same on a retry: fail the bucket at once.
+    return scanning.catch((error: unknown) => {
+      throw error instanceof KeyOrderError ? new UnrecoverableError(error.message) : error;
     });
   };
 }

@@ -6,7 +6,7 @@
 import type { FlowProducer, Job, Queue } from 'bullmq';
 import type { Config } from '../config/load.js';
 import { scanJobOptions } from '../core/queue/connection.js';
-import { jobIds, type ScheduledScanData } from '../core/queue/jobs.js';
+import { isLastAttempt, jobIds, type ScheduledScanData } from '../core/queue/jobs.js';
 import { startScan } from '../core/scan/start-scan.js';
 import type { Store } from '../core/store/store.js';
 
@@ -64,7 +64,7 @@ export async function runScheduledScan(context: ScheduledRunContext, job: Job): 
       now: own ? new Date(own.judgedAt) : undefined,
       jobOptions: scanJobOptions(config.queue),
       // While the run has attempts left, a retry queues the flow: the scan must stay open for it.
-      closeOnQueueFailure: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      closeOnQueueFailure: isLastAttempt(job),
     }),
   };
 }

@@ -93,7 +93,7 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
             force: async () => owned.abandon(),
           });
         }
-        steps.push({ name: 'store and queue', close: () => runtime.close() });
+        steps.push({ name: 'store and queue', close: () => runtime.close(), minMs: 5000 });
         return gracefulShutdown(steps, timeoutMs, logger);
       },
     };

@@ -6,6 +6,15 @@
 /** The queue every scan job goes through. */
 export const SCAN_QUEUE = 'scan';
 
+/**
+ * Whether a job running now is on its last attempt. BullMQ counts `attemptsMade` when an attempt
+ * ends (failed, retried or completed), not when a stalled run is taken over, so this holds after
+ * a stall too.
+ */
+export function isLastAttempt(job: { attemptsMade: number; opts: { attempts?: number } }): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
 export const JOB_NAMES = ['scheduled-scan', 'finalize-scan', 'scan-source', 'scan-bucket'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 

@@ -59,6 +59,14 @@ function sameBytes(previous: ObjectState | undefined, listed: ListedObject): pre
   return previous !== undefined && previous.etag === listed.etag && previous.size === listed.size;
 }
 
+/** A listing page whose keys are not in S3's order (see keyOrderProblem): no retry changes it. */
+export class KeyOrderError extends Error {
+  override name = 'KeyOrderError';
+}
+
+/** Errors a bucket job keeps in its checkpoint and result; beyond them it counts. */
+const MAX_ERRORS = 50;
+
 /**
  * Why a page's keys are not in the order S3 lists them (strictly increasing UTF-8 bytes, all after
  * the key the page started after), or null. Shards, checkpoints and pruning rest on that order: a
@@ -109,6 +117,15 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     : { listed: 0, evaluated: 0, fetched: 0, images: 0, bytesRead: 0 };
   // Errors so far survive a resume: a bucket with an object a rule failed on is never complete.
   const errors: string[] = [...(request.checkpoint?.errors ?? [])];
+  // The first MAX_ERRORS are kept, the rest only counted: a bucket of refused objects has one per
+  // object.
+  let moreErrors = 0;
+  const addErrors = (more: string[]): void => {
+    for (const error of more) {
+      if (errors.length < MAX_ERRORS) errors.push(error);
+      else moreErrors += 1;
+    }
+  };
   let sampleKey: string | null = null;
   const startAfter = request.checkpoint?.lastKey ?? request.range.startAfter;
   let pageStart = startAfter;
@@ -149,17 +166,18 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
       // Throttling, 5xx or time-outs that outlasted the per-request retries: fail the job so BullMQ
       // retries it with backoff from the last checkpoint. This page is listed again, but what was
       // read of it is kept (see keepReadObjects) and not fetched twice. The last attempt reports
-      // them instead (listed, not evaluated: the bucket is incomplete) and scans the rest.
-      if (!request.lastAttempt) throw new Error(problem);
+      // them instead (listed, not evaluated: the bucket is incomplete) and scans the rest, unless
+      // the source itself looks down: going on would only load a struggling server for nothing.
+      if (!request.lastAttempt || sourceLooksDown(read)) throw new Error(problem);
       read.errors.push(`${problem} (after every attempt)`);
     }
     unsettled.delete(page);
     addCounts(counts, read.counts);
-    errors.push(...read.errors);
+    addErrors(read.errors);
     const keys = page.objects.map((o) => o.key);
     const lastKey = keys.at(-1);
     const checkpoint: BucketCheckpoint | null =
-      lastKey === undefined ? null : { ...counts, lastKey, errors: errors.slice(0, 50) };
+      lastKey === undefined ? null : { ...counts, lastKey, errors: [...errors] };
     await storing;
     storing = quiet(
       (async () => {
@@ -197,7 +215,7 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
       const page: ListPage = await listing;
       const disorder = keyOrderProblem(page.objects, pageStart);
       if (disorder !== null)
-        throw new Error(`listing ${request.sourceId}/${request.bucket} is out of order: ${disorder}`);
+        throw new KeyOrderError(`listing ${request.sourceId}/${request.bucket} is out of order: ${disorder}`);
       let objects = page.objects;
       let reachedEnd = page.nextToken === null;
       if (endAt !== null) {
@@ -238,7 +256,7 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     bucket: request.bucket,
     shard: request.shard,
     complete,
-    errors: errors.slice(0, 50),
+    errors: moreErrors > 0 ? [...errors, `and ${moreErrors} more error(s)`] : errors,
     sampleKey,
   };
 }
@@ -271,6 +289,14 @@ async function keepReadObjects(
 async function storeRead(deps: ScanDeps, request: BucketScanRequest, read: PageResult): Promise<void> {
   if (read.changedStates.length > 0) await deps.store.putObjectStates(read.changedStates);
   if (read.findings.length > 0) await deps.store.upsertFindings(request.scanId, read.findings, request.now);
+}
+
+/**
+ * Whether a page's failed reads look like the source failing as a whole rather than a few objects:
+ * more of them than reads that succeeded, and more than a handful.
+ */
+function sourceLooksDown(read: PageResult): boolean {
+  return read.unread.length >= 10 && read.unread.length > read.counts.fetched;
 }
 
 /** A listed page on its way through the pipeline. */

@@ -199,8 +199,9 @@ export async function readObject(ctx: ReadContext, listed: ListedObject): Promis
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchBucket') {
-      // Deleted (or its bucket) between LIST and GET: the next scan will not list it; nothing to
-      // judge now. A bucket that is gone fails the job's next listing, so the bucket is incomplete.
+      // Deleted (or its whole bucket) between LIST and GET: the next scan will not list it; nothing
+      // to judge now. A bucket deleted mid-scan fails the job's next listing, if one is left; after
+      // the last page its objects count as deleted, which they are.
       return { state, bytesRead: 0, transientError: null, vanished: true };
     }
     const why = `cannot read object: ${describeS3Error(error)}`;

@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { runScan } from '../../../bin/commands/scan.command.js';
+import { jobIds } from '../../../core/queue/jobs.js';
 import { BULK_BUCKET, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
@@ -78,15 +79,18 @@ describe('a server that lists keys out of order', function () {
     await world?.close();
   });
 
-  it('makes the scan incomplete with the reason, never completed', async () => {
-    const { config } = await world.config();
-    const runtime = await openTestRuntime({ ...config, queue: { ...config.queue, attempts: 1 } }, db.store);
+  it('makes the scan incomplete with the reason, never completed, failing the bucket at once', async () => {
+    const { config } = await world.config({ top: 'queue: { attempts: 3, backoffMs: 5000 }' });
+    const runtime = await openTestRuntime(config, db.store);
     try {
       const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
       expect(outcome.scan.status).to.equal('incomplete');
       expect(outcome.scan.errors.join('\n')).to.match(
         /listing edge-bulk\/bulk-camera is out of order: key "cam-2\/a\.jpg" follows "cam\/b\.jpg"/,
       );
+      // No retry: the same listing would come back (three attempts would take 15 s of backoff).
+      const job = await runtime.queue.getJob(jobIds.bucket(outcome.scan.id, 'edge-bulk', BULK_BUCKET, 0));
+      expect([await job!.getState(), job!.attemptsMade]).to.deep.equal(['failed', 1]);
     } finally {
       await runtime.dispose();
     }

@@ -2,6 +2,7 @@
  * An object the storage refuses to serve (a policy denying it, an archived object) must not hide
  * the rest of its bucket: the scan judges it as unreadable, reads every other object, and ends
  * `incomplete` with the reason; once the object can be read, the next scan reads it and completes.
+ * A source that fails every read, though, is not read on through by a job's last attempt.
  */
 import { expect } from 'chai';
 import { runScan } from '../../../bin/commands/scan.command.js';
@@ -76,6 +77,58 @@ describe('an object the storage refuses to serve', function () {
       expect(refusal?.status).to.equal('remediated');
     } finally {
       await runtime.dispose();
+    }
+  });
+
+  it('is told apart from a source that fails every read, which the last attempt does not read on through', async () => {
+    const { config } = await world.config({
+      source: '\n    firstScanShards: 1',
+      top:
+        'queue: { backoffMs: 20, attempts: 2 }\n' +
+        'scan: { listPageSize: 20, requestRetries: 0, retryMinMs: 10, retryMaxMs: 20 }',
+    });
+    // A store of its own: in the one above every object is known, and would not be read.
+    const fresh = await openTestStore('postgres');
+    const runtime = await openTestRuntime(config, fresh.store);
+    try {
+      // Every object read fails with a 500; listings and discovery still answer.
+      world.stack.gateway.setFaults({ failRate: 0, failStatus: 500, failKeys: keys });
+      world.stack.gateway.resetCounts();
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+      expect(outcome.scan.status).to.equal('incomplete');
+      expect(outcome.scan.errors.join('\n')).to.match(
+        /job .*bulk-camera-0 failed: \d+ object\(s\) of bulk-camera could not be read/,
+      );
+      // Each of the two attempts stops at the first page, whose every read failed (the reads of the
+      // page listed ahead are dropped): the last does not go on asking for the other 40 objects.
+      expect(world.stack.gateway.counts().byBucket[BULK_BUCKET]!['get-object']).to.be.below(OBJECTS + 20);
+      const job = await runtime.queue.getJob(jobIds.bucket(outcome.scan.id, 'edge-bulk', BULK_BUCKET, 0));
+      expect(await job!.getState()).to.equal('failed');
+    } finally {
+      world.stack.gateway.setFaults({ failRate: 0 });
+      await runtime.dispose();
+      await fresh.cleanup();
+    }
+  });
+
+  it('keeps the first 50 refusals of a bucket as errors and counts the rest', async () => {
+    const { config } = await world.config({ source: '\n    firstScanShards: 1' });
+    const fresh = await openTestStore('postgres');
+    const runtime = await openTestRuntime(config, fresh.store);
+    try {
+      world.stack.gateway.setFaults({ failRate: 0, denyKeys: keys });
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+      expect(outcome.scan.status).to.equal('incomplete');
+      const refusals = outcome.scan.errors.filter((e) => e.includes('cannot read object: AccessDenied'));
+      expect(refusals).to.have.length(50);
+      expect(outcome.scan.errors).to.include(`edge-bulk: and ${OBJECTS - 50} more error(s)`);
+      // Every object is still judged: one finding each.
+      const unreadable = outcome.findings.filter((f) => f.rule === 'unreadable-object');
+      expect(unreadable).to.have.length(OBJECTS);
+    } finally {
+      world.stack.gateway.setFaults({ failRate: 0 });
+      await runtime.dispose();
+      await fresh.cleanup();
     }
   });
 });

@@ -15,7 +15,8 @@ import {
   type ScanSourceResult,
 } from '../core/queue/jobs.js';
 import { scanJobOptions } from '../core/queue/connection.js';
-import { KeyOrderError, scanBucketRange } from '../core/scan/bucket-scan.js';
+import { scanBucketRange } from '../core/scan/bucket-scan.js';
+import { KeyOrderError } from '../core/scan/key-order.js';
 import { finalizeScan } from '../core/scan/finalize.js';
 import { aggregateSource } from '../core/scan/source-aggregate.js';
 import {

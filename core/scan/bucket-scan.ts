@@ -10,6 +10,7 @@ import type { FindingInput, ObjectState } from '../store/store.js';
 import type { ListedObject, ListPage } from '../storage/s3-storage.js';
 import { describeS3Error } from '../storage/s3-storage.js';
 import { evaluateObject, toSnapshot } from './evaluate.js';
+import { KeyOrderError, keyOrderProblem } from './key-order.js';
 import { readObject, readSettingsFingerprint, type ReadContext } from './object-reader.js';
 import type { ScanDeps } from './scan-deps.js';
 
@@ -59,30 +60,8 @@ function sameBytes(previous: ObjectState | undefined, listed: ListedObject): pre
   return previous !== undefined && previous.etag === listed.etag && previous.size === listed.size;
 }
 
-/** A listing page whose keys are not in S3's order (see keyOrderProblem): no retry changes it. */
-export class KeyOrderError extends Error {
-  override name = 'KeyOrderError';
-}
-
 /** Errors a bucket job keeps in its checkpoint and result; beyond them it counts. */
 const MAX_ERRORS = 50;
-
-/**
- * Why a page's keys are not in the order S3 lists them (strictly increasing UTF-8 bytes, all after
- * the key the page started after), or null. Shards, checkpoints and pruning rest on that order: a
- * server, proxy or parser that breaks it would let objects drop out of the scan unseen, so such a
- * page fails its job instead (and, after its retries, leaves the bucket `incomplete`).
- */
-export function keyOrderProblem(objects: ListedObject[], after: string | null): string | null {
-  let previous = after === null ? null : Buffer.from(after);
-  for (const object of objects) {
-    const key = Buffer.from(object.key);
-    if (previous !== null && Buffer.compare(previous, key) >= 0)
-      return `key ${JSON.stringify(object.key)} follows ${JSON.stringify(previous.toString())}`;
-    previous = key;
-  }
-  return null;
-}
 
 /**
  * Scans the range. Objects that could not be read for a transient reason are counted as listed but

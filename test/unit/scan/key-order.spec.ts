@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { keyOrderProblem } from '../../../core/scan/bucket-scan.js';
+import { keyOrderProblem } from '../../../core/scan/key-order.js';
 import type { ListedObject } from '../../../core/storage/s3-storage.js';
 
 const listed = (...keys: string[]): ListedObject[] =>

@@ -124,6 +124,7 @@ function scanBucket(deps: ScanDeps): Handler {
       now: new Date(data.judgedAt),
       checkpoint: data.checkpoint,
       lastAttempt: isLastAttempt(job),
+      retried: job.attemptsStarted > 1,
       matchRegister: deps.registerMatcher(data.sourceId),
       onCheckpoint: async (checkpoint) => {
         await job.updateData({ ...(job.data as ScanBucketData), checkpoint });

@@ -29,6 +29,8 @@ export interface BucketScanRequest {
   matchRegister?: ((state: ObjectState, listed: ListedObject) => RegisterMatch) | undefined;
   /** Called after each page is fully stored: persist it, so a restart resumes after `lastKey`. */
   onCheckpoint?: (checkpoint: BucketCheckpoint) => Promise<void>;
+  /** Whether an earlier attempt of this job ran (failed or stalled): it may have stored findings. */
+  retried?: boolean;
   /**
    * Whether this is the job's last attempt: objects that still cannot be read are then reported
    * and the rest of the range is scanned, instead of failing the job.
@@ -163,13 +165,19 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
         await storeRead(deps, request, read);
         // The page proves which keys exist between the previous page and this one: forget the rest.
         if (lastKey !== undefined || page.reachedEnd) {
-          await deps.store.pruneObjectStates(
-            request.sourceId,
-            request.bucket,
-            page.pruneFrom,
-            page.reachedEnd ? endAt : (lastKey ?? null),
-            keys,
-          );
+          const upTo = page.reachedEnd ? endAt : (lastKey ?? null);
+          await deps.store.pruneObjectStates(request.sourceId, request.bucket, page.pruneFrom, upTo, keys);
+          // An earlier attempt may have judged objects deleted since: they are not seen in this scan.
+          if (request.retried) {
+            await deps.store.unlinkGoneObjectFindings(
+              request.scanId,
+              request.sourceId,
+              request.bucket,
+              page.pruneFrom,
+              upTo,
+              keys,
+            );
+          }
         }
         if (checkpoint) {
           await request.onCheckpoint?.(checkpoint);

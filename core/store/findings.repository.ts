@@ -153,6 +153,27 @@ export class FindingsRepository {
     }
   }
 
+  /** See `Store.unlinkGoneObjectFindings`: one DELETE over the key range of a listing page. */
+  async unlinkGoneObjectFindings(
+    scanId: string,
+    source: string,
+    bucket: string,
+    afterKey: string | null,
+    upToKey: string | null,
+    keep: string[],
+  ): Promise<number> {
+    const rows = await this.db.query(
+      `DELETE FROM finding_scans fs USING findings f
+       WHERE fs.finding_id = f.id AND fs.scan_id = $1 AND f.source = $2 AND f.bucket = $3
+         AND f.key <> ''
+         AND ($4::text IS NULL OR f.key > $4::text) AND ($5::text IS NULL OR f.key <= $5::text)
+         AND NOT (f.key = ANY($6::text[]))
+       RETURNING fs.finding_id`,
+      [scanId, source, bucket, afterKey, upToKey, keep],
+    );
+    return rows.length;
+  }
+
   /**
    * See `Store.remediateUnseen`. One UPDATE; returns the number of findings it changed. Throws
    * {@link ScanNotFoundError} for an unknown scan rather than remediating the whole bucket.

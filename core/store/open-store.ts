@@ -71,6 +71,8 @@ export function createStore(db: Db): Store {
     scansFinishedAfter: (after, limit) => scanControl.scansFinishedAfter(after, limit),
 
     upsertFindings: (scanId, list, seenAt) => findings.upsertFindings(scanId, list, seenAt),
+    unlinkGoneObjectFindings: (scanId, source, bucket, afterKey, upToKey, keep) =>
+      findings.unlinkGoneObjectFindings(scanId, source, bucket, afterKey, upToKey, keep),
     remediateUnseen: (scanId, source, bucket, at, opts) =>
       findings.remediateUnseen(scanId, source, bucket, at, opts),
     getFinding: (id) => findings.getFinding(id),

@@ -205,6 +205,21 @@ export interface Store {
    */
   upsertFindings(scanId: string, findings: FindingInput[], seenAt: Date): Promise<void>;
   /**
+   * Takes back `scanId`'s sightings of the object findings whose keys a listing proves gone: keys in
+   * (afterKey, upToKey] (either end open when null) not in `keep`. An earlier attempt of a bucket
+   * job judged those objects before they were deleted; counted as seen in the scan, their findings
+   * would stay open after it although it found the objects gone. Bucket-level findings (key '') are
+   * left alone. Returns how many sightings were removed.
+   */
+  unlinkGoneObjectFindings(
+    scanId: string,
+    source: string,
+    bucket: string,
+    afterKey: string | null,
+    upToKey: string | null,
+    keep: string[],
+  ): Promise<number>;
+  /**
    * After a complete scan of a bucket: every finding of that bucket not seen in this scan and not
    * remediated already (whatever an officer set) becomes `remediated` at `at`. Bucket-level findings
    * (key '') are included only when `includeBucketLevel`. `keyFrom` (exclusive) and `keyTo`

@@ -16,6 +16,7 @@ import type { Store } from '../../core/store/store.js';
 import { generateCameraImage, toExifTime } from '../../fixtures/camera-image.js';
 import { startS3Stack, type S3Stack } from '../../fixtures/s3-server.js';
 import { s3Sink } from '../../fixtures/s3-sink.js';
+import { openTestStore, type TestStore } from './database.js';
 
 export const BULK_ENV = { CAM_ACCESS_KEY: 'S3RVER', CAM_SECRET_KEY: 'S3RVER' };
 export const BULK_BUCKET = 'bulk-camera';
@@ -146,6 +147,39 @@ ${opts.top ?? ''}`;
     async close() {
       await stack.close();
       await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A bulk world and a fresh PostgreSQL store, there from `before` to `after` of a describe. */
+export interface BulkWorldWithStore {
+  readonly world: BulkWorld;
+  readonly db: TestStore;
+}
+
+/**
+ * Starts a bulk world of `objects` (keys from `keyOf`) and a fresh PostgreSQL store in the calling
+ * describe's `before` hook, and closes both in its `after` hook. Read the fields inside tests only.
+ */
+export function useBulkWorld(objects: number, keyOf?: (index: number) => string): BulkWorldWithStore {
+  let world: BulkWorld | undefined;
+  let db: TestStore | undefined;
+  before(async () => {
+    world = await startBulkWorld(objects, keyOf);
+    db = await openTestStore('postgres');
+  });
+  after(async () => {
+    await db?.cleanup();
+    await world?.close();
+  });
+  return {
+    get world() {
+      if (!world) throw new Error('the bulk world starts in the before hook');
+      return world;
+    },
+    get db() {
+      if (!db) throw new Error('the store opens in the before hook');
+      return db;
     },
   };
 }

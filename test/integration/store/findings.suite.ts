@@ -160,6 +160,29 @@ export function findingTests(get: () => TestStore): void {
       expect(found.get('gone|edge-retention')?.remediatedAt).to.equal(at(3).toISOString());
     });
 
+    it('takes back a scan’s sightings of objects a listing proves gone, in the range, keys kept aside', async () => {
+      const { store } = get();
+      const source = uid('src');
+      const s1 = await newScan(store, [source]);
+      const keys = ['a', 'b', 'c', 'd'];
+      await store.upsertFindings(
+        s1,
+        [...keys.map((k) => finding(source, 'b', k)), finding(source, 'b', '', 'public-access')],
+        at(1),
+      );
+      const s2 = await newScan(store, [source]);
+      await store.upsertFindings(s2, [finding(source, 'b', 'b')], at(2));
+      // The page (a, c] lists c alone: b is gone; a and d lie outside; the bucket-level finding stays.
+      expect(await store.unlinkGoneObjectFindings(s1, source, 'b', 'a', 'c', ['c'])).to.equal(1);
+      const seen = (await store.findingsOfScan(s1)).map((f) => f.key).sort();
+      expect(seen).to.deep.equal(['', 'a', 'c', 'd']);
+      // Only that scan's sighting: the later scan still saw b.
+      expect((await store.findingsOfScan(s2)).map((f) => f.key)).to.deep.equal(['b']);
+      // Open ends: everything of the bucket but the kept keys.
+      expect(await store.unlinkGoneObjectFindings(s1, source, 'b', null, null, ['d'])).to.equal(2);
+      expect((await store.findingsOfScan(s1)).map((f) => f.key).sort()).to.deep.equal(['', 'd']);
+    });
+
     it('refuses to remediate for an unknown scan, which would have seen nothing', async () => {
       const { store } = get();
       const source = uid('src');

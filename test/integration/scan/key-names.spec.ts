@@ -7,8 +7,7 @@
 import { expect } from 'chai';
 import { runScan } from '../../../bin/commands/scan.command.js';
 import { jobIds } from '../../../core/queue/jobs.js';
-import { BULK_BUCKET, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
-import { openTestStore, type TestStore } from '../../helpers/database.js';
+import { BULK_BUCKET, useBulkWorld } from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
 
 /** Keys a parser could mistake for numbers, or change by trimming or decoding. */
@@ -29,28 +28,18 @@ const KEYS = [
 
 describe('scanning keys a parser could rewrite', function () {
   this.timeout(120_000);
-  let world: BulkWorld;
-  let db: TestStore;
-
-  before(async () => {
-    world = await startBulkWorld(KEYS.length, (i) => KEYS[i]!);
-    db = await openTestStore('postgres');
-  });
-  after(async () => {
-    await db?.cleanup();
-    await world?.close();
-  });
+  const bulk = useBulkWorld(KEYS.length, (i) => KEYS[i]!);
 
   it('lists, reads and records every object under its own key, and completes', async () => {
-    const { config } = await world.config();
-    const runtime = await openTestRuntime(config, db.store);
+    const { config } = await bulk.world.config();
+    const runtime = await openTestRuntime(config, bulk.db.store);
     try {
-      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: bulk.world.now, pollMs: 50 });
       expect(outcome.scan.errors).to.deep.equal([]);
       expect(outcome.scan.status).to.equal('completed');
       expect(outcome.scan.objectsListed).to.equal(KEYS.length);
       expect(outcome.scan.objectsEvaluated).to.equal(KEYS.length);
-      const states = await db.store.listObjectStates('edge-bulk', BULK_BUCKET, null, 100);
+      const states = await bulk.db.store.listObjectStates('edge-bulk', BULK_BUCKET, null, 100);
       expect(states.map((s) => s.key).sort()).to.deep.equal([...KEYS].sort());
       // Each was read (an image with its EXIF capture time), not judged from a failed GET.
       for (const state of states) {
@@ -65,25 +54,15 @@ describe('scanning keys a parser could rewrite', function () {
 
 describe('a server that lists keys out of order', function () {
   this.timeout(120_000);
-  let world: BulkWorld;
-  let db: TestStore;
-
-  before(async () => {
-    // s3rver walks its folders in name order, so `cam/` (the folder "cam") comes before `cam-2/`,
-    // although S3 orders `-` (0x2d) before `/` (0x2f). Paging on, it would skip `cam-2/` for good.
-    world = await startBulkWorld(4, (i) => ['cam/a.jpg', 'cam/b.jpg', 'cam-2/a.jpg', 'cam-2/b.jpg'][i]!);
-    db = await openTestStore('postgres');
-  });
-  after(async () => {
-    await db?.cleanup();
-    await world?.close();
-  });
+  // s3rver walks its folders in name order, so `cam/` (the folder "cam") comes before `cam-2/`,
+  // although S3 orders `-` (0x2d) before `/` (0x2f). Paging on, it would skip `cam-2/` for good.
+  const bulk = useBulkWorld(4, (i) => ['cam/a.jpg', 'cam/b.jpg', 'cam-2/a.jpg', 'cam-2/b.jpg'][i]!);
 
   it('makes the scan incomplete with the reason, never completed, failing the bucket at once', async () => {
-    const { config } = await world.config({ top: 'queue: { attempts: 3, backoffMs: 5000 }' });
-    const runtime = await openTestRuntime(config, db.store);
+    const { config } = await bulk.world.config({ top: 'queue: { attempts: 3, backoffMs: 5000 }' });
+    const runtime = await openTestRuntime(config, bulk.db.store);
     try {
-      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: bulk.world.now, pollMs: 50 });
       expect(outcome.scan.status).to.equal('incomplete');
       expect(outcome.scan.errors.join('\n')).to.match(
         /listing edge-bulk\/bulk-camera is out of order: key "cam-2\/a\.jpg" follows "cam\/b\.jpg"/,

@@ -5,35 +5,24 @@
  */
 import { expect } from 'chai';
 import { runScan } from '../../../bin/commands/scan.command.js';
-import { BULK_BUCKET, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
-import { openTestStore, type TestStore } from '../../helpers/database.js';
+import { BULK_BUCKET, useBulkWorld } from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
 
 const OBJECTS = 12;
 
 describe('a rescan after a change of the read settings', function () {
   this.timeout(120_000);
-  let world: BulkWorld;
-  let db: TestStore;
-
-  before(async () => {
-    world = await startBulkWorld(OBJECTS);
-    db = await openTestStore('postgres');
-  });
-  after(async () => {
-    await db?.cleanup();
-    await world?.close();
-  });
+  const bulk = useBulkWorld(OBJECTS);
 
   /** Scans with the config's extra YAML; returns the signed object GETs it made (the anonymous probes aside). */
   async function scanWith(opts: { top?: string; source?: string }): Promise<number> {
-    const { config } = await world.config(opts);
-    const runtime = await openTestRuntime(config, db.store);
+    const { config } = await bulk.world.config(opts);
+    const runtime = await openTestRuntime(config, bulk.db.store);
     try {
-      world.stack.gateway.resetCounts();
-      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+      bulk.world.stack.gateway.resetCounts();
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: bulk.world.now, pollMs: 50 });
       expect(outcome.scan.status, outcome.scan.errors.join('\n')).to.equal('completed');
-      return world.stack.gateway.counts().signedGets;
+      return bulk.world.stack.gateway.counts().signedGets;
     } finally {
       await runtime.dispose();
     }
@@ -49,7 +38,7 @@ describe('a rescan after a change of the read settings', function () {
     expect(await scanWith(flagged), 'a violation signal').to.equal(OBJECTS);
     const limited = { top: `${london.top}\nscan: { maxHeadBytes: 524288 }`, source: flagged.source };
     expect(await scanWith(limited), 'another head limit').to.equal(OBJECTS);
-    const states = await db.store.listObjectStates('edge-bulk', BULK_BUCKET, null, 100);
+    const states = await bulk.db.store.listObjectStates('edge-bulk', BULK_BUCKET, null, 100);
     expect(new Set(states.map((s) => s.readSettings)).size).to.equal(1);
   });
 });

@@ -21,9 +21,10 @@ export function rateWindow(requestsPerSecond: number): { points: number; seconds
 }
 
 /**
- * The pace of one source's requests (resolves when one more fits the budget), counted in Redis under `<prefix>:rate:<sourceId>`. When Redis
- * cannot answer, the pace falls back to a budget of this process alone (rate-limiter-flexible's
- * insurance limiter) rather than failing the scan's reads.
+ * The pace of one source's requests (resolves when one more fits the budget), counted in Redis
+ * under `<prefix>:rate:<sourceId>`. When Redis cannot answer, the pace falls back to a budget of
+ * this process alone (rate-limiter-flexible's insurance limiter) rather than failing the scan's
+ * reads.
  */
 export function sharedRequestPace(
   redis: Redis,

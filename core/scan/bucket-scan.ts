@@ -10,7 +10,7 @@ import type { FindingInput, ObjectState } from '../store/store.js';
 import type { ListedObject, ListPage } from '../storage/s3-storage.js';
 import { describeS3Error } from '../storage/s3-storage.js';
 import { evaluateObject, toSnapshot } from './evaluate.js';
-import { KeyOrderError, keyOrderProblem } from './key-order.js';
+import { byteOrder, KeyOrderError, keyOrderProblem } from './key-order.js';
 import { readObject, readSettingsFingerprint, type ReadContext } from './object-reader.js';
 import type { ScanDeps } from './scan-deps.js';
 
@@ -207,7 +207,7 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
       let reachedEnd = page.nextToken === null;
       if (endAt !== null) {
         // S3 (and the store's "C" collation) order keys by UTF-8 bytes; JS strings compare UTF-16 units.
-        const inRange = objects.filter((o) => Buffer.compare(Buffer.from(o.key), Buffer.from(endAt)) <= 0);
+        const inRange = objects.filter((o) => byteOrder(o.key, endAt) <= 0);
         if (inRange.length < objects.length) reachedEnd = true;
         objects = inRange;
       }

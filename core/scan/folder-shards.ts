@@ -5,17 +5,13 @@
  * (source-discovery.ts).
  */
 import type { KeyRange } from '../queue/jobs.js';
+import { byteOrder } from './key-order.js';
 
 /** Lists the folders directly under a prefix ('' is the bucket's root), as far as one page shows. */
 export type ListFolders = (prefix: string) => Promise<string[]>;
 
 /** How deep below the root the cut may go (cameras, dates, hours...). */
 const MAX_DEPTH = 4;
-
-/** UTF-8 byte order, the order S3 lists keys in. */
-export function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
 
 /**
  * Cuts a bucket into at most `maxShards` key ranges that begin at its folders, or returns null when

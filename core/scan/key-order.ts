@@ -4,6 +4,11 @@
  */
 import type { ListedObject } from '../storage/s3-storage.js';
 
+/** UTF-8 byte order, the order S3 lists keys in (JS compares strings by UTF-16 units). */
+export function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
 /** A listing page whose keys are not in S3's order (see keyOrderProblem): no retry changes it. */
 export class KeyOrderError extends Error {
   override name = 'KeyOrderError';
@@ -16,11 +21,10 @@ export class KeyOrderError extends Error {
  * page fails its bucket job at once (the bucket is then `incomplete`).
  */
 export function keyOrderProblem(objects: ListedObject[], after: string | null): string | null {
-  let previous = after === null ? null : Buffer.from(after);
-  for (const object of objects) {
-    const key = Buffer.from(object.key);
-    if (previous !== null && Buffer.compare(previous, key) >= 0)
-      return `key ${JSON.stringify(object.key)} follows ${JSON.stringify(previous.toString())}`;
+  let previous = after;
+  for (const { key } of objects) {
+    if (previous !== null && byteOrder(previous, key) >= 0)
+      return `key ${JSON.stringify(key)} follows ${JSON.stringify(previous)}`;
     previous = key;
   }
   return null;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { byteOrder, planFolderShards } from '../../../core/scan/folder-shards.js';
+import { planFolderShards } from '../../../core/scan/folder-shards.js';
+import { byteOrder } from '../../../core/scan/key-order.js';
 import type { KeyRange } from '../../../core/queue/jobs.js';
 import { seededRandom, type Random } from '../../../fixtures/random.js';
 

@@ -38,6 +38,11 @@ export async function runScheduledScan(context: ScheduledRunContext, job: Job): 
   // With its own scan running, an earlier attempt of this run recorded it and stopped (a crash, a
   // failed queueing) before or after queueing its flow (one atomic add): queue it unless it is there.
   if (own && (await finalizerOf(queue, scanId))) return { scanId };
+  // A run left over from a schedule removed since (syncSchedules removes the run too, but a run
+  // taken meanwhile, or a sync by an older version, leaves one): Redis, not this worker's config,
+  // which may predate the change, tells whether the source is still scheduled.
+  if (!own && job.repeatJobKey !== undefined && !(await queue.getJobScheduler(job.repeatJobKey)))
+    return { skipped: `the schedule of ${sourceId} has been removed` };
   const current = own
     ? undefined
     : (await store.listScans({ source: sourceId, status: 'running', limit: 1 }))[0];

@@ -4,8 +4,9 @@
  * time, so runs missed while every worker was down collapse into one catch-up run.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { JobSchedulerJson, Queue } from 'bullmq';
+import type { JobSchedulerJson, JobsOptions, Queue } from 'bullmq';
 import type { Config, SourceConfig } from '../config/load.js';
+import { scanJobOptions } from '../core/queue/connection.js';
 import type { ScheduledScanData } from '../core/queue/jobs.js';
 
 const PREFIX = 'schedule-';
@@ -38,16 +39,12 @@ function repeatOf(
 }
 
 /**
- * The options of every scheduled scan job: retried as the config's `queue` says for every scan job;
- * the last runs are kept by count (their jobs are small, and a scheduler makes one per period).
+ * The options of every scheduled scan job: those of every scan job (retries as the config's `queue`
+ * says, kept for days by age). Never a count limit: BullMQ applies one to the queue's whole completed
+ * or failed set, so each finished run would trim the jobs of every scan, running ones included.
  */
-function scheduledJobOptions(queue: Config['queue']) {
-  return {
-    attempts: queue.attempts,
-    backoff: { type: 'exponential', delay: queue.backoffMs },
-    removeOnComplete: 100,
-    removeOnFail: 500,
-  };
+function scheduledJobOptions(queue: Config['queue']): JobsOptions {
+  return scanJobOptions(queue);
 }
 
 type Repeat = NonNullable<ReturnType<typeof repeatOf>>;
@@ -68,10 +65,7 @@ function sameRun(existing: JobSchedulerJson | undefined, repeat: Repeat, sourceI
 }
 
 /** Whether the scheduler's jobs already carry these options (retries, retention). */
-function sameOptions(
-  existing: JobSchedulerJson,
-  jobOptions: ReturnType<typeof scheduledJobOptions>,
-): boolean {
+function sameOptions(existing: JobSchedulerJson, jobOptions: JobsOptions): boolean {
   const opts = existing.template?.opts as Record<string, unknown> | undefined;
   return (
     opts !== undefined &&
@@ -85,8 +79,26 @@ function sameOptions(
  * names a scheduler's jobs `repeat:<scheduler id>:<run time in ms>`.
  */
 async function hasPendingRun(queue: Queue, schedulerId: string, next: number | undefined): Promise<boolean> {
-  return next !== undefined && (await queue.getJob(`repeat:${schedulerId}:${next}`)) !== undefined;
+  return next !== undefined && (await queue.getJob(pendingRunId(schedulerId, next))) !== undefined;
 }
+
+const pendingRunId = (schedulerId: string, next: number) => `repeat:${schedulerId}:${next}`;
+
+/**
+ * Removes a scheduler and its pending run. BullMQ's removeJobScheduler takes the run out of the
+ * delayed set only: a run already due sits in `wait` (behind a busy queue, or the first run of an
+ * `every` scheduler) and would still start a scan of a source no longer scheduled. A run a worker
+ * has taken is locked and stays; it is the last.
+ */
+async function removeSchedule(queue: Queue, scheduler: JobSchedulerJson): Promise<void> {
+  await queue.removeJobScheduler(scheduler.key);
+  if (scheduler.next === undefined) return;
+  const run = await queue.getJob(pendingRunId(scheduler.key, scheduler.next));
+  // Only a run not yet taken: a finished one is history, and an active one is locked anyway.
+  if (run && NOT_TAKEN.has(await run.getState())) await queue.remove(run.id!);
+}
+
+const NOT_TAKEN = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'paused']);
 
 /**
  * Makes the queue's job schedulers match the config: adds and updates the schedulers of scheduled
@@ -108,7 +120,7 @@ export async function syncSchedules(
   const removed: string[] = [];
   for (const key of existing.keys()) {
     if (key.startsWith(PREFIX) && !wanted.has(key)) {
-      await queue.removeJobScheduler(key);
+      await removeSchedule(queue, existing.get(key)!);
       removed.push(key.slice(PREFIX.length));
     }
   }
@@ -117,15 +129,20 @@ export async function syncSchedules(
   const jobOptions = scheduledJobOptions(config.queue);
   for (const [id, { repeat, sourceId }] of wanted) {
     const current = existing.get(id);
-    if (sameRun(current, repeat, sourceId) && (await hasPendingRun(queue, id, current!.next))) {
-      // New job options (retries from `queue`, or those of an older version) wait while the pending
-      // run is overdue: applying them now would drop the catch-up run. A later sync applies them.
-      if (sameOptions(current!, jobOptions) || current!.next! <= Date.now()) {
-        kept.push(sourceId);
-        continue;
-      }
+    const pending = await hasPendingRun(queue, id, current?.next);
+    const overdue = pending && current!.next! <= Date.now();
+    // New job options (retries from `queue`, or those of an older version) wait while the pending
+    // run is overdue: applying them now would drop the catch-up run. A later sync applies them.
+    if (sameRun(current, repeat, sourceId) && pending && (overdue || sameOptions(current!, jobOptions))) {
+      kept.push(sourceId);
+      continue;
     }
-    await queue.upsertJobScheduler(id, repeat, {
+    // A new timing replaces the pending run with the new one's next run, computed from now: an
+    // overdue run (everything was down past it) would be lost, so the new cron runs once at once, then
+    // on its own times (BullMQ keeps `immediately` out of the stored schedule). An `every` scheduler
+    // runs its first job at once anyway.
+    const timing = overdue && 'pattern' in repeat ? { ...repeat, immediately: true } : repeat;
+    await queue.upsertJobScheduler(id, timing, {
       name: 'scheduled-scan',
       data: { sourceId } satisfies ScheduledScanData,
       opts: jobOptions,

@@ -1,0 +1,202 @@
+/**
+ * Schedules changed or removed while runs are pending: a removed schedule starts no more scans, a
+ * cron changed while everything was down still gets its one catch-up run, and a scheduled run's
+ * retention leaves the jobs of every other scan alone.
+ */
+import { expect } from 'chai';
+import { Worker, type Job } from 'bullmq';
+import type { Config } from '../../../config/load.js';
+import { scanJobOptions } from '../../../core/queue/connection.js';
+import { SCAN_QUEUE } from '../../../core/queue/jobs.js';
+import { syncSchedules } from '../../../workers/schedules.js';
+import { startScanWorkers } from '../../../workers/scan-workers.js';
+import { openTestStore, type TestStore } from '../../helpers/database.js';
+import { startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
+import { openTestRuntime } from '../../helpers/runtime.js';
+
+type TestRuntime = Awaited<ReturnType<typeof openTestRuntime>>;
+
+const SCHEDULER = 'schedule-edge-bulk';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The scheduled runs not yet taken by a worker. */
+async function pendingRuns(runtime: TestRuntime): Promise<Job[]> {
+  const jobs = await runtime.queue.getJobs(['wait', 'delayed', 'prioritized']);
+  return jobs.filter((j) => j.name === 'scheduled-scan');
+}
+
+/** When a job becomes due (ms since the epoch). */
+const dueAt = (job: Job) => job.timestamp + (job.delay ?? 0);
+
+/** Waits until `jobId` has completed and returns what it returned. */
+async function completed(runtime: TestRuntime, jobId: string): Promise<unknown> {
+  for (;;) {
+    const job = await runtime.queue.getJob(jobId);
+    const state = await job?.getState();
+    if (state === 'completed') return job!.returnvalue;
+    if (state === 'failed') throw new Error(`${jobId} failed: ${job!.failedReason}`);
+    await sleep(50);
+  }
+}
+
+/** A worker that takes scheduled runs and does nothing with them (the scan itself is not the point). */
+function idleWorker(runtime: TestRuntime) {
+  const connection = runtime.redis.duplicate({ maxRetriesPerRequest: null });
+  const worker = new Worker(SCAN_QUEUE, async () => 'taken', {
+    connection,
+    prefix: runtime.queueSettings.prefix,
+  });
+  return {
+    async close() {
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}
+
+describe('schedules changed while runs are pending', function () {
+  this.timeout(60_000);
+  let world: BulkWorld;
+  let db: TestStore;
+  let scheduledEveryHour: Config;
+  let unscheduled: Config;
+  before(async () => {
+    world = await startBulkWorld(6);
+    db = await openTestStore('postgres');
+    scheduledEveryHour = (await world.config({ source: '\n    schedule: { every: 1h }' })).config;
+    unscheduled = (await world.config()).config;
+  });
+  after(async () => {
+    await world?.close();
+    await db?.cleanup();
+  });
+
+  /** A cron once a minute, at the second `secondsAhead` from now (UTC seconds field). */
+  const cronConfig = async (secondsAhead: number) => {
+    const second = new Date(Date.now() + secondsAhead * 1000).getUTCSeconds();
+    return (await world.config({ source: `\n    schedule: { cron: '${second} * * * * *' }` })).config;
+  };
+
+  it('removing a schedule takes away its run that is already due', async () => {
+    const runtime = await openTestRuntime(scheduledEveryHour, db.store);
+    try {
+      // An `every` scheduler's first run is due at once: with no worker up, it waits in `wait`,
+      // where BullMQ's removeJobScheduler does not look.
+      await syncSchedules(runtime.queue, scheduledEveryHour);
+      expect((await pendingRuns(runtime)).length).to.equal(1);
+      expect(await syncSchedules(runtime.queue, unscheduled)).to.deep.include({ removed: ['edge-bulk'] });
+      expect(await runtime.queue.getJobSchedulers(0, -1)).to.deep.equal([]);
+      expect(await pendingRuns(runtime)).to.deep.equal([]);
+    } finally {
+      await runtime.dispose();
+    }
+  });
+
+  it('a run left over from a removed schedule starts no scan, whatever the worker was configured with', async () => {
+    const runtime = await openTestRuntime(scheduledEveryHour, db.store);
+    try {
+      await syncSchedules(runtime.queue, scheduledEveryHour);
+      const [run] = await pendingRuns(runtime);
+      // The scheduler alone goes, as an older version's sync (or BullMQ's own call) leaves it.
+      await runtime.queue.removeJobScheduler(SCHEDULER);
+      // Workers started with the config that still schedules the source.
+      const workers = await startScanWorkers(runtime, { concurrency: 2 });
+      try {
+        expect(await completed(runtime, run!.id!)).to.deep.equal({
+          skipped: 'the schedule of edge-bulk has been removed',
+        });
+      } finally {
+        await workers.close();
+      }
+      expect(await db.store.listScans({ source: 'edge-bulk' })).to.deep.equal([]);
+    } finally {
+      await runtime.dispose();
+    }
+  });
+
+  it('a cron changed while everything was down runs once at once, then at its new times', async () => {
+    const before = await cronConfig(2);
+    const runtime = await openTestRuntime(before, db.store);
+    try {
+      await syncSchedules(runtime.queue, before);
+      const [scheduler] = await runtime.queue.getJobSchedulers(0, -1);
+      // Everything is down past the run's time; then the restart comes with another cron.
+      await sleep(scheduler!.next! - Date.now() + 1200);
+      const changed = await cronConfig(32);
+      const newPattern = changed.sources[0]!.schedule!.cron!;
+      expect(await syncSchedules(runtime.queue, changed)).to.deep.include({ upserted: ['edge-bulk'] });
+      const runs = await pendingRuns(runtime);
+      expect(runs.length, 'one catch-up run').to.equal(1);
+      expect(dueAt(runs[0]!)).to.be.at.most(Date.now());
+      const taker = idleWorker(runtime);
+      try {
+        await completed(runtime, runs[0]!.id!);
+      } finally {
+        await taker.close();
+      }
+      // The catch-up run is not part of the schedule: the next one follows the new cron.
+      const [after] = await runtime.queue.getJobSchedulers(0, -1);
+      expect(after!.pattern).to.equal(newPattern);
+      expect(after!.next!).to.be.above(Date.now());
+      expect(new Date(after!.next!).getUTCSeconds()).to.equal(Number(newPattern.split(' ')[0]));
+    } finally {
+      await runtime.dispose();
+    }
+  });
+
+  it('an interval changed to a cron while everything was down keeps its overdue run', async () => {
+    const runtime = await openTestRuntime(scheduledEveryHour, db.store);
+    try {
+      await syncSchedules(runtime.queue, scheduledEveryHour);
+      await sleep(20);
+      const daily = (await world.config({ source: "\n    schedule: { cron: '0 3 * * *' }" })).config;
+      expect(await syncSchedules(runtime.queue, daily)).to.deep.include({ upserted: ['edge-bulk'] });
+      const runs = await pendingRuns(runtime);
+      expect(runs.length).to.equal(1);
+      expect(dueAt(runs[0]!)).to.be.at.most(Date.now());
+    } finally {
+      await runtime.dispose();
+    }
+  });
+
+  it('a cron changed ahead of its run moves the run to the new time', async () => {
+    const before = await cronConfig(30);
+    const runtime = await openTestRuntime(before, db.store);
+    try {
+      await syncSchedules(runtime.queue, before);
+      const changed = await cronConfig(45);
+      await syncSchedules(runtime.queue, changed);
+      const runs = await pendingRuns(runtime);
+      expect(runs.length).to.equal(1);
+      expect(dueAt(runs[0]!)).to.be.above(Date.now() + 10_000);
+    } finally {
+      await runtime.dispose();
+    }
+  });
+
+  it('a finished scheduled run leaves the finished jobs of every scan in the queue', async () => {
+    const runtime = await openTestRuntime(scheduledEveryHour, db.store);
+    const taker = idleWorker(runtime);
+    try {
+      // More than the 100 a count limit kept: the jobs of earlier (or running) scans, kept for days.
+      for (let i = 0; i < 120; i += 1)
+        await runtime.queue.add(
+          'scan-bucket',
+          { i },
+          { ...scanJobOptions(scheduledEveryHour.queue), jobId: `b-${i}` },
+        );
+      while ((await runtime.queue.getCompletedCount()) < 120) await sleep(50);
+      await syncSchedules(runtime.queue, scheduledEveryHour);
+      const [scheduler] = await runtime.queue.getJobSchedulers(0, -1);
+      await completed(runtime, `repeat:${SCHEDULER}:${scheduler!.next}`);
+      expect(await runtime.queue.getCompletedCount()).to.equal(121);
+      expect(scheduler!.template?.opts).to.deep.include({
+        removeOnComplete: scanJobOptions(scheduledEveryHour.queue).removeOnComplete,
+        removeOnFail: scanJobOptions(scheduledEveryHour.queue).removeOnFail,
+      });
+    } finally {
+      await taker.close();
+      await runtime.dispose();
+    }
+  });
+});

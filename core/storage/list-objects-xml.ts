@@ -34,6 +34,9 @@ const parser = new XMLParser({
   htmlEntities: true,
   ignoreAttributes: true,
   isArray: (name) => name === 'Contents' || name === 'CommonPrefixes',
+  // The callbacks above need no path: without it the parser builds no path string per element
+  // (a tenth of its time on a 1000-key page).
+  jPath: false,
 });
 
 /** Thrown when a body is not a ListObjectsV2 result. */

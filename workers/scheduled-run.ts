@@ -30,8 +30,9 @@ export type ScheduledRunResult =
 export async function runScheduledScan(context: ScheduledRunContext, job: Job): Promise<ScheduledRunResult> {
   const { config, store, queue, flows } = context;
   const { sourceId } = job.data as ScheduledScanData;
+  // A worker started before the source was added (or after it was removed) cannot scan it.
   if (!config.sources.some((s) => s.id === sourceId))
-    return { skipped: `source ${sourceId} is no longer configured` };
+    return { skipped: `source ${sourceId} is not in this worker's configuration` };
   const scanId = jobIds.scheduledScan(job.id!);
   const own = await store.getScan(scanId);
   if (own && own.status !== 'running') return { skipped: `scan ${scanId} of this run has ended`, scanId };

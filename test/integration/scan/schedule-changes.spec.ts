@@ -5,13 +5,13 @@
  */
 import { expect } from 'chai';
 import { Worker, type Job } from 'bullmq';
-import type { Config } from '../../../config/load.js';
+import { parseConfig, type Config } from '../../../config/load.js';
 import { scanJobOptions } from '../../../core/queue/connection.js';
 import { SCAN_QUEUE } from '../../../core/queue/jobs.js';
 import { syncSchedules } from '../../../workers/schedules.js';
 import { startScanWorkers } from '../../../workers/scan-workers.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
-import { startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
+import { BULK_ENV, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
 
 type TestRuntime = Awaited<ReturnType<typeof openTestRuntime>>;
@@ -110,6 +110,33 @@ describe('schedules changed while runs are pending', function () {
       }
       expect(await db.store.listScans({ source: 'edge-bulk' })).to.deep.equal([]);
     } finally {
+      await runtime.dispose();
+    }
+  });
+
+  it("a run of a source missing from the worker's configuration starts no scan and says so", async () => {
+    const runtime = await openTestRuntime(scheduledEveryHour, db.store);
+    const other = parseConfig(
+      `sources:\n  - { id: edge-other, role: edge, endpoint: 'http://127.0.0.1:9', accessKeyEnv: CAM_ACCESS_KEY, secretKeyEnv: CAM_SECRET_KEY, buckets: [camera] }`,
+      '/other.yaml',
+      BULK_ENV,
+    );
+    // Workers on the same queue, started with a config that does not know the source.
+    const stale = await openTestRuntime(other, db.store, runtime.queueSettings.prefix);
+    try {
+      await syncSchedules(runtime.queue, scheduledEveryHour);
+      const [run] = await pendingRuns(runtime);
+      const workers = await startScanWorkers(stale, { concurrency: 2 });
+      try {
+        expect(await completed(runtime, run!.id!)).to.deep.equal({
+          skipped: "source edge-bulk is not in this worker's configuration",
+        });
+      } finally {
+        await workers.close();
+      }
+      expect(await db.store.listScans({ source: 'edge-bulk' })).to.deep.equal([]);
+    } finally {
+      await stale.close();
       await runtime.dispose();
     }
   });

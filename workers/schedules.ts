@@ -38,15 +38,6 @@ function repeatOf(
   return { pattern: source.schedule.cron!, tz: timezone };
 }
 
-/**
- * The options of every scheduled scan job: those of every scan job (retries as the config's `queue`
- * says, kept for days by age). Never a count limit: BullMQ applies one to the queue's whole completed
- * or failed set, so each finished run would trim the jobs of every scan, running ones included.
- */
-function scheduledJobOptions(queue: Config['queue']): JobsOptions {
-  return scanJobOptions(queue);
-}
-
 type Repeat = NonNullable<ReturnType<typeof repeatOf>>;
 
 /**
@@ -126,7 +117,10 @@ export async function syncSchedules(
   }
   const upserted: string[] = [];
   const kept: string[] = [];
-  const jobOptions = scheduledJobOptions(config.queue);
+  // A scheduled run's job options are every scan job's: retries as the config's `queue` says, kept for
+  // days by age. Never a count limit: BullMQ applies one to the queue's whole completed or failed
+  // set, so each finished run would trim the jobs of every scan, running ones included.
+  const jobOptions = scanJobOptions(config.queue);
   for (const [id, { repeat, sourceId }] of wanted) {
     const current = existing.get(id);
     const pending = await hasPendingRun(queue, id, current?.next);

@@ -78,8 +78,15 @@ export function isRetryable(error: unknown): boolean {
 /** A short, secret-free description of an S3 error for scan errors and findings. */
 export function describeS3Error(error: unknown): string {
   const e = error as { code?: string; message?: string } | null;
+  const message = (e?.message ?? String(error)).split('\n')[0]!;
+  // minio turns a 408, 429 or 5xx answer into "Request failed after 0 retries: Error: Retryable
+  // HTTP status: 503" before it reads the S3 error code (our own retries made the tries; minio's are
+  // off): say what the server answered instead.
+  const status = /Retryable HTTP status: (\d{3})/.exec(message)?.[1];
+  if (status !== undefined)
+    return `the server answered HTTP ${status} ${http.STATUS_CODES[status] ?? ''}`.trim();
   const code = e?.code ? `${e.code}: ` : '';
-  return `${code}${(e?.message ?? String(error)).split('\n')[0]}`.slice(0, 300);
+  return `${code}${message}`.slice(0, 300);
 }
 
 export interface RetryPolicy {
@@ -129,8 +136,9 @@ export class SourceStorage {
       region: endpoint.region,
       pathStyle: true,
       transportAgent: this.agent,
-      // minio's own retry hides the S3 error code behind a generic message and writes to the
-      // console; we retry ourselves (withRetry) and keep the code.
+      // minio's own retry writes to the console and ignores our pace and policy: we retry
+      // ourselves (withRetry). Either way minio reports a 408, 429 or 5xx answer without its S3
+      // code (see describeS3Error).
       retryOptions: { disableRetry: true },
     });
   }

@@ -161,6 +161,8 @@ describe('fixtures/s3-gateway in front of a real s3rver', function () {
       denied: 1,
       injectedFaults: 0,
       servedSignedGets: 2,
+      // 'private bytes' whole, then its first 4 bytes; the unsigned GET was refused.
+      servedSignedGetBytes: 'private bytes'.length + 4,
     });
     expect(counts.byBucket['private-data']).to.include({ 'get-object': 3, total: 6 });
     expect(counts.byBucket['open-data']).to.include({ 'put-object': 1, total: 1 });

@@ -176,7 +176,7 @@ describe('distributed scans', function () {
     /**
      * Learns the bucket's shards (one in-process scan), forgets what was read so both processes do
      * real reads, then runs one scan through two worker processes, each of which must get bucket
-     * jobs. `beforeScan` runs once the workers are up. Returns the scan's findings.
+     * jobs. `beforeScan` runs once the workers are up. Returns the scan and its findings.
      */
     async function scanWithTwoWorkers(source: string, beforeScan = (): void => undefined) {
       const { path, config } = await world.config({
@@ -199,15 +199,23 @@ describe('distributed scans', function () {
           bucketJobs.every((n) => n > 0),
           `bucket jobs per worker: ${bucketJobs.join(', ')}`,
         ).to.equal(true);
-        return await db.store.findingsOfScan(scanId);
+        return { scan, findings: await db.store.findingsOfScan(scanId) };
       } finally {
         await runtime.dispose();
       }
     }
 
-    it('lets two worker processes share one scan, with no duplicate findings', async () => {
+    it('lets two worker processes share one scan: each object listed and read once, the findings of a clean scan', async () => {
       // A slow source (80 requests/s) and shards of 100 keys, so both processes get bucket work.
-      const findings = await scanWithTwoWorkers('\n    shardSize: 100\n    requestsPerSecond: 80');
+      const { scan, findings } = await scanWithTwoWorkers(
+        '\n    shardSize: 100\n    requestsPerSecond: 80',
+        () => world.stack.gateway.resetCounts(),
+      );
+      // No work done twice: shards that overlapped, or a job run by both processes, would list and
+      // read some objects twice. (The store cannot hold a finding twice: its identity is unique.)
+      expect(world.stack.gateway.counts().servedSignedGets).to.equal(OBJECTS);
+      expect([scan.objectsListed, scan.objectsEvaluated]).to.deep.equal([OBJECTS, OBJECTS]);
+      expect(scan.buckets.reduce((n, b) => n + b.listed, 0)).to.equal(OBJECTS);
       expect(fingerprint(findings)).to.deep.equal(reference);
       expect((await db.store.listFindings({ limit: 1000 })).items.length).to.equal(reference.length);
     });
@@ -215,7 +223,7 @@ describe('distributed scans', function () {
     it('keeps a source’s concurrency one budget for both processes, not one each', async () => {
       // A slow link (each GET takes 25 ms more), a budget of 3 reads in flight, and shards of 100 keys
       // so both processes read the bucket at the same time.
-      const findings = await scanWithTwoWorkers('\n    shardSize: 100\n    concurrency: 3', () => {
+      const { findings } = await scanWithTwoWorkers('\n    shardSize: 100\n    concurrency: 3', () => {
         world.stack.gateway.setFaults({ failRate: 0, delayMs: 25 });
         world.stack.gateway.resetCounts();
       });
@@ -308,6 +316,7 @@ describe('scans that lose a worker or meet a failing server', function () {
       const counts = world.stack.gateway.counts();
       expect(counts.injectedFaults).to.be.greaterThan(20);
       expect(outcome.scan.status, outcome.scan.errors.join('\n')).to.equal('completed');
+      expect([outcome.scan.objectsListed, outcome.scan.objectsEvaluated]).to.deep.equal([OBJECTS, OBJECTS]);
       expect(fingerprint(outcome.findings)).to.deep.equal(reference);
       expect(counts.servedSignedGets, 'objects fetched').to.equal(OBJECTS);
     } finally {
@@ -357,7 +366,35 @@ describe('scans that lose a worker or meet a failing server', function () {
     }
   });
 
-  it('ends incomplete, with reasons, never completed, when the server keeps failing', async () => {
+  it('ends incomplete, with the bucket and the objects it could not read, never completed, when every object read fails', async () => {
+    const { config } = await world.config({
+      top: 'queue: { backoffMs: 20, attempts: 2 }\nscan: { retryMinMs: 10, retryMaxMs: 50 }',
+    });
+    const runtime = await openTestRuntime(config, db.store);
+    try {
+      // Discovery and listings work; every object GET fails, whatever attempt.
+      const keys = Array.from({ length: OBJECTS }, (_, i) => bulkKey(i));
+      world.stack.gateway.setFaults({ failRate: 0, failStatus: 500, failKeys: keys });
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
+      expect(outcome.scan.status).to.equal('incomplete');
+      expect(outcome.exitCode).to.equal(3);
+      const counts = world.stack.gateway.counts();
+      expect(counts['list-objects'], 'the bucket was listed').to.be.greaterThan(0);
+      expect(counts.servedSignedGets).to.equal(0);
+      expect(outcome.scan.objectsEvaluated).to.equal(0);
+      // The bucket job failed on the first page at every attempt, naming the page's objects and why.
+      expect(outcome.scan.errors.join('\n')).to.include(
+        `${OBJECTS} object(s) of ${BULK_BUCKET} could not be read: `,
+      );
+      expect(outcome.scan.errors.join('\n')).to.include('the server answered HTTP 500 Internal Server Error');
+      expect(outcome.scan.errors).to.include(`edge-bulk: bucket ${BULK_BUCKET} was not scanned completely`);
+    } finally {
+      world.stack.gateway.setFaults({ failRate: 0 });
+      await runtime.dispose();
+    }
+  });
+
+  it('ends incomplete, naming what failed, when the server fails every request', async () => {
     const { config } = await world.config({
       top: 'queue: { backoffMs: 20, attempts: 2 }\nscan: { retryMinMs: 10, retryMaxMs: 50 }',
     });
@@ -367,9 +404,11 @@ describe('scans that lose a worker or meet a failing server', function () {
       const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: world.now, pollMs: 50 });
       expect(outcome.scan.status).to.equal('incomplete');
       expect(outcome.exitCode).to.equal(3);
-      expect(outcome.scan.errors.join('\n')).to.match(/InternalError|could not be read|failed/);
+      // Discovery itself fails: the source's buckets could not even be found.
+      expect(outcome.scan.errors.join('\n')).to.match(/ListBuckets failed .*none of its buckets was scanned/);
       expect(outcome.scan.errors.join('\n')).to.include(BULK_BUCKET);
     } finally {
+      world.stack.gateway.setFaults({ failRate: 0 });
       await runtime.dispose();
     }
   });

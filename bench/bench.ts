@@ -175,7 +175,7 @@ async function main(opts: BenchOptions, pin: CpuSplit | null): Promise<void> {
     `N = ${opts.n} objects in one bucket of an edge source (scale run: ${opts.scale} x N = ${opts.scale * opts.n})`,
     `reads in flight: ${opts.concurrency} (the source's \`concurrency\`, and the bare client's); jobs per worker: ${opts.workerConcurrency}`,
     `head read: 64 KiB (scan.headBytes); listing pages of 1000 keys; shardSize: the default (50000) in (b) and (c), ` +
-      `${shardSizeFor(opts.n)} (about N/8) in (d) and (f)`,
+      `${shardSizeFor(opts.n)} (about N/8) in the second (c) row, (d) and (f)`,
     `store: PostgreSQL (${await postgresVersion()}, a fresh schema per store); queue: BullMQ on the local Redis`,
     `S3: s3rver behind the counting gateway (fixtures/s3-server.ts) in a child process of its own, as a remote S3 server is; ` +
       `the bare client of (a) and the worker of (b)-(c) run in the benchmark process, (d) and (f) in \`anpr-audit worker\` child processes`,

@@ -139,6 +139,10 @@ export interface ScanRun {
   shards: number;
   signedGets: number;
   rangedGets: number;
+  /** Body bytes of the signed object GETs the S3 side served (gateway count, not the scanner's). */
+  servedGetBytes: number;
+  /** HEAD requests on objects: a rescan that is to make no reads makes none of these either. */
+  headRequests: number;
   listRequests: number;
   errors: string[];
   stalls: GetStalls;
@@ -219,6 +223,8 @@ async function describeRun(
     shards: results.length,
     signedGets: counts.signedGets,
     rangedGets: counts.rangedGets,
+    servedGetBytes: counts.servedSignedGetBytes,
+    headRequests: counts['head-object'],
     listRequests: counts['list-objects'],
     errors: scan.errors.slice(0, 5),
     stalls: timing.stalls,

@@ -12,7 +12,7 @@ import { describeS3Error } from '../storage/s3-storage.js';
 import { evaluateObject, toSnapshot } from './evaluate.js';
 import { byteOrder, KeyOrderError, keyOrderProblem } from './key-order.js';
 import { readObject, readSettingsFingerprint, type ReadContext } from './object-reader.js';
-import type { ScanDeps } from './scan-deps.js';
+import type { RequestLimit, ScanDeps } from './scan-deps.js';
 
 /** What to scan, and where to pick up after a crash. */
 export interface BucketScanRequest {
@@ -117,11 +117,15 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     quiet(
       (async () => {
         try {
-          return await storage.listPage(request.bucket, {
-            continuationToken,
-            startAfter: after,
-            maxKeys: scanConfig.listPageSize,
-          });
+          // A listing is a request in flight like a read, within the source's concurrency. It is
+          // asked for before the page ahead queues its reads, so it waits only for the page before.
+          return await limit(() =>
+            storage.listPage(request.bucket, {
+              continuationToken,
+              startAfter: after,
+              maxKeys: scanConfig.listPageSize,
+            }),
+          );
         } catch (error) {
           // The job is retried with backoff and resumes from the checkpoint.
           throw new Error(`listing ${request.sourceId}/${request.bucket} failed: ${describeS3Error(error)}`, {
@@ -323,11 +327,10 @@ async function progress(
 interface PageTools {
   readContext: ReadContext;
   ctx: ReturnType<ScanDeps['ruleContext']>;
-  limit: ScanDepsLimit;
+  limit: RequestLimit;
   /** Set when the bucket job fails or ends: reads still waiting in the limiter are skipped. */
   stopped: boolean;
 }
-type ScanDepsLimit = ReturnType<ScanDeps['source']>['limit'];
 
 /** What reading and judging one page produced, to be stored. */
 interface PageResult {

@@ -13,12 +13,17 @@ import type { Store } from '../store/store.js';
 import { SourceStorage, type RequestPace } from '../storage/s3-storage.js';
 import { RegisterMatchers, type RegisterMatcher } from './register-matcher.js';
 
-/** A source ready to scan: its config, its S3 client, and the limits of reads against it. */
+/** A source ready to scan: its config, its S3 client, and the limits of requests against it. */
 export interface SourceHandle {
   config: SourceConfig;
   storage: SourceStorage;
-  /** Runs a read against this source within this process's share of its `concurrency`. */
-  limit: ReadLimit;
+  /**
+   * Runs requests against this source (an object read, a listing, a discovery request) within this
+   * process's share of its `concurrency`: every request to the source goes through it, so the
+   * requests in flight never exceed the budget. Never call it from inside a task it runs: at a
+   * budget of 1 the inner call would wait for the slot the outer one holds.
+   */
+  limit: RequestLimit;
   /** This process's share of the source's `concurrency`. */
   share: ConcurrencyShare;
   /**
@@ -28,8 +33,8 @@ export interface SourceHandle {
   rate: RequestPace | null;
 }
 
-/** Runs `read` once a slot is free, holding the slot until it settles. */
-export type ReadLimit = <T>(read: () => Promise<T>) => Promise<T>;
+/** Runs `task` once a slot is free, holding the slot until it settles. */
+export type RequestLimit = <T>(task: () => Promise<T>) => Promise<T>;
 
 /** Makes the limits a source's reads share with every other worker process. */
 export interface SharedLimits {
@@ -76,7 +81,7 @@ export class ScanDeps {
     const share = this.limits.concurrency(config, slots);
     // The share is held while this process has reads of the source queued or in flight (and a beat
     // longer), so a process that has nothing to read from it leaves its budget to the others.
-    const limit: ReadLimit = async (read) => {
+    const limit: RequestLimit = async (read) => {
       await share.join();
       try {
         return await slots(read);

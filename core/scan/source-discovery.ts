@@ -70,13 +70,14 @@ export interface DiscoveryResult extends SourcePlan {
  * error (the source's scan is then incomplete) or a note.
  */
 export async function discoverSource(deps: ScanDeps, sourceId: string): Promise<DiscoveryResult> {
-  const { config, storage } = deps.source(sourceId);
+  // Every request goes through the source's concurrency budget (`limit`), as the scan's reads do.
+  const { config, storage, limit } = deps.source(sourceId);
   const notes: string[] = [];
   const errors: string[] = [];
   let names: string[];
   let listBucketsError: string | null = null;
   try {
-    names = await storage.listBuckets();
+    names = await limit(() => storage.listBuckets());
   } catch (error) {
     // A passing failure (throttling, 5xx, time-out) that outlasted the request retries fails the
     // job, so BullMQ runs discovery again after its backoff: nothing has been read yet.
@@ -123,12 +124,12 @@ export async function planShards(
   firstScanOfLargeBucket: boolean,
   notes: string[],
 ): Promise<KeyRange[]> {
-  const { config, storage } = deps.source(sourceId);
+  const { config, storage, limit } = deps.source(sourceId);
   const boundaries = await deps.store.keyBoundaries(sourceId, bucket, config.shardSize);
   if (boundaries.length === 0 && firstScanOfLargeBucket && config.firstScanShards > 1) {
     try {
       const shards = await planFolderShards(
-        (prefix) => storage.listFolders(bucket, prefix),
+        (prefix) => limit(() => storage.listFolders(bucket, prefix)),
         config.firstScanShards,
       );
       if (shards) return shards;
@@ -152,7 +153,7 @@ async function discoverBucket(
   bucket: string,
   notes: string[],
 ): Promise<DiscoveredBucket> {
-  const { config, storage, rate } = deps.source(sourceId);
+  const { config, storage, rate, limit } = deps.source(sourceId);
   const { testLike, words } = classifyBucketName(bucket);
   // A bucket none of whose keys is known may be cut at its folders if it is large: its first page
   // (a page the scan lists again) tells; otherwise one key is enough, for the probe.
@@ -162,7 +163,9 @@ async function discoverBucket(
   let large = false;
   let listingError: string | null = null;
   try {
-    const page = await storage.listPage(bucket, { maxKeys: unknown ? deps.config.scan.listPageSize : 1 });
+    const page = await limit(() =>
+      storage.listPage(bucket, { maxKeys: unknown ? deps.config.scan.listPageSize : 1 }),
+    );
     sampleKey = page.objects[0]?.key;
     large = unknown && page.nextToken !== null;
   } catch (error) {
@@ -174,8 +177,8 @@ async function discoverBucket(
       `${bucket}: could not list the bucket for the anonymous read probe or its first-scan shards (${listingError})`,
     );
   }
-  const anonymousProbes = await probeAnonymousAccess(config.endpoint, bucket, sampleKey, rate);
-  const lifecycle = await storage.lifecycle(bucket);
+  const anonymousProbes = await limit(() => probeAnonymousAccess(config.endpoint, bucket, sampleKey, rate));
+  const lifecycle = await limit(() => storage.lifecycle(bucket));
   if (!lifecycle.supported) notes.push(`${bucket}: ${lifecycle.note}; lifecycle evidence not available`);
   return {
     bucket,

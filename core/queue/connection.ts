@@ -79,3 +79,16 @@ export function createScanWorker(
     ...opts,
   });
 }
+
+/** `promise`, or a rejection after `ms` (a Redis that does not answer); the timer does not outlive the answer. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer in ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

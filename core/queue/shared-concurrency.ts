@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { within } from './connection.js';
 
 /**
  * The share of `total` that the member at `rank` (0 = the first to join) of `members` gets: the
@@ -112,19 +113,6 @@ interface LeaseAnswer {
   member: string;
   /** Live members in join order. */
   members: Member[];
-}
-
-/** `promise`, or a rejection after `ms`; the timer does not outlive the answer. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer in ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

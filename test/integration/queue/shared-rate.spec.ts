@@ -1,11 +1,51 @@
+/**
+ * A source's request rate as one schedule in Redis (core/queue/shared-rate.ts): requests start at
+ * least one interval apart, whichever process makes them, after a lull too, and the processes fall
+ * back to their own schedule when Redis cannot answer.
+ */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { rateWindow, sharedRequestPace } from '../../../core/queue/shared-rate.js';
+import { requestInterval, sharedRequestPace } from '../../../core/queue/shared-rate.js';
+import type { RequestPace } from '../../../core/storage/s3-storage.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Timers and the way back from Redis: a start may come this much earlier than its reserved moment. */
+const JITTER_MS = 8;
 
-describe('a source’s request rate shared through Redis', () => {
+/** Runs `count` requests through each pace at once; returns when each started, sorted (ms). */
+async function startTimes(
+  paces: RequestPace[],
+  count: number,
+  origin = performance.now(),
+): Promise<number[]> {
+  const times: number[] = [];
+  await Promise.all(
+    paces.flatMap((pace) =>
+      Array.from({ length: count }, async () => {
+        await pace();
+        times.push(performance.now() - origin);
+      }),
+    ),
+  );
+  return times.sort((a, b) => a - b);
+}
+
+/** The shortest time between two starts. */
+const closest = (times: number[]) => Math.min(...times.slice(1).map((t, i) => t - times[i]!));
+
+/** The most starts within any window of `ms`. */
+function mostWithin(times: number[], ms: number): number {
+  let most = 0;
+  for (let i = 0, j = 0; i < times.length; i += 1) {
+    while (times[i]! - times[j]! >= ms) j += 1;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+describe('a source’s request rate shared through Redis', function () {
+  this.timeout(20_000);
   const prefix = `test-rate-${randomUUID().slice(0, 8)}`;
   let first: Redis;
   let second: Redis;
@@ -26,73 +66,62 @@ describe('a source’s request rate shared through Redis', () => {
     down?.disconnect();
   });
 
-  it('never allows more than requestsPerSecond in a window, rounding down', () => {
-    expect(rateWindow(10)).to.deep.equal({ points: 10, seconds: 1 });
-    expect(rateWindow(2.5)).to.deep.equal({ points: 2, seconds: 1 });
-    expect(rateWindow(0.5)).to.deep.equal({ points: 1, seconds: 2 });
-    expect(rateWindow(0.3)).to.deep.equal({ points: 1, seconds: 4 });
-    expect(() => rateWindow(0)).to.throw(RangeError);
+  it('spaces requests one interval apart: 1000 / requestsPerSecond ms', () => {
+    expect(requestInterval(10)).to.equal(100);
+    expect(requestInterval(2.5)).to.equal(400);
+    expect(requestInterval(0.5)).to.equal(2000);
+    expect(() => requestInterval(0)).to.throw(RangeError);
+    expect(() => requestInterval(Number.POSITIVE_INFINITY)).to.throw(RangeError);
   });
 
-  it('gives two processes one budget: 30 requests at 10/s take three windows, not two', async () => {
+  it('gives two processes one schedule: 30 requests at 10/s start 100 ms apart, about 2.9 s in all', async () => {
     const opts = { prefix, sourceId: 'edge-a', requestsPerSecond: 10 };
-    const paces = [sharedRequestPace(first, opts), sharedRequestPace(second, opts)];
-    const passed: number[] = [];
-    const start = Date.now();
-    await Promise.all(
-      paces.flatMap((pace) =>
-        Array.from({ length: 15 }, async () => {
-          await pace();
-          passed.push(Date.now() - start);
-        }),
-      ),
-    );
-    expect(passed).to.have.length(30);
-    // Ten pass in the first window, ten after one second and ten after two. Each process with a
-    // budget of its own would let all 30 through within about one second.
-    passed.sort((a, b) => a - b);
-    expect(passed[9]!).to.be.below(1000);
-    expect(passed[10]!).to.be.at.least(900);
-    expect(passed[29]!).to.be.at.least(1900);
+    const times = await startTimes([sharedRequestPace(first, opts), sharedRequestPace(second, opts)], 15);
+    expect(times).to.have.length(30);
+    // Each process with a schedule of its own would start two requests at a time.
+    expect(closest(times)).to.be.at.least(100 - JITTER_MS);
+    expect(times.at(-1)! - times[0]!).to.be.at.least(2900 - JITTER_MS);
+    expect(mostWithin(times, 1000)).to.be.at.most(11);
   });
 
-  it('falls back to a budget of its own when Redis cannot answer, instead of waiting for it', async () => {
+  it('lets no burst through after a lull: a request, 850 ms of nothing, then ten at once', async () => {
+    const opts = { prefix, sourceId: 'edge-lull', requestsPerSecond: 5 };
+    const paces = [sharedRequestPace(first, opts), sharedRequestPace(second, opts)];
+    const origin = performance.now();
+    const times = await startTimes([paces[0]!], 1, origin);
+    await new Promise((r) => setTimeout(r, 850));
+    times.push(...(await startTimes(paces, 5, origin)));
+    // Fixed windows of one second let 9 of these through within 140 ms (the rest of the first
+    // window and all of the next); a schedule keeps them 200 ms apart.
+    expect(closest(times)).to.be.at.least(200 - JITTER_MS);
+    expect(mostWithin(times, 1000)).to.be.at.most(6);
+  });
+
+  it('holds rates below one per second and between whole numbers', async () => {
+    const slow = sharedRequestPace(first, { prefix, sourceId: 'edge-slow', requestsPerSecond: 2.5 });
+    const times = await startTimes([slow], 4);
+    expect(closest(times)).to.be.at.least(400 - JITTER_MS);
+  });
+
+  it('falls back to a schedule of its own when Redis cannot answer, instead of waiting for it', async () => {
     // Like the workers' connections: retrying for ever, commands queued until Redis is back.
     down = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: null, retryStrategy: () => 200 });
     down.on('error', () => undefined);
-    const pace = sharedRequestPace(down, { prefix, sourceId: 'edge-d', requestsPerSecond: 3 });
-    const start = Date.now();
-    const passed = await Promise.all(
-      Array.from({ length: 6 }, async () => {
-        await pace();
-        return Date.now() - start;
-      }),
-    );
-    passed.sort((a, b) => a - b);
-    // Three in the first window of the in-memory budget, three in the next.
-    expect(passed[2]!).to.be.below(900);
-    expect(passed[3]!).to.be.at.least(900);
+    const pace = sharedRequestPace(down, { prefix, sourceId: 'edge-d', requestsPerSecond: 5 });
+    const times = await startTimes([pace], 6);
+    expect(closest(times)).to.be.at.least(200 - JITTER_MS);
+    expect(times.at(-1)!).to.be.below(1000 + 500);
   });
 
-  it('keeps each source’s budget apart', async () => {
+  it('keeps each source’s schedule apart', async () => {
     const a = sharedRequestPace(first, { prefix, sourceId: 'edge-b', requestsPerSecond: 5 });
     const b = sharedRequestPace(second, { prefix, sourceId: 'edge-c', requestsPerSecond: 5 });
-    await Promise.all([...Array.from({ length: 5 }, () => a()), ...Array.from({ length: 5 }, () => b())]);
-    // Each source counted its own five requests, in a key of its own (read in one round trip with
-    // the keys' time to live, so a window that ended meanwhile shows as such, not as a wrong count).
-    const counted = await first
-      .multi()
-      .get(`${prefix}:rate:edge-b`)
-      .pttl(`${prefix}:rate:edge-b`)
-      .get(`${prefix}:rate:edge-c`)
-      .pttl(`${prefix}:rate:edge-c`)
-      .exec();
-    const [countB, ttlB, countC, ttlC] = counted!.map(([, value]) => value);
-    if ((ttlB as number) > 0 && (ttlC as number) > 0) {
-      expect([countB, countC]).to.deep.equal(['5', '5']);
-    } else {
-      // The window expired before the read (a stalled machine): each key then holds at most its own five.
-      expect([countB ?? '0', countC ?? '0'].map(Number).every((n) => n <= 5)).to.equal(true);
-    }
+    const origin = performance.now();
+    const [timesA, timesB] = await Promise.all([startTimes([a], 5, origin), startTimes([b], 5, origin)]);
+    // Five each at 5/s take 0.8 s side by side; one schedule for both would take 1.8 s.
+    expect(Math.max(timesA.at(-1)!, timesB.at(-1)!)).to.be.below(1300);
+    expect(closest(timesA)).to.be.at.least(200 - JITTER_MS);
+    expect(closest(timesB)).to.be.at.least(200 - JITTER_MS);
+    expect(await first.exists(`${prefix}:rate:edge-b`, `${prefix}:rate:edge-c`)).to.equal(2);
   });
 });

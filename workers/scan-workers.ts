@@ -60,15 +60,13 @@ export async function startScanWorkers(
         sourceId: source.id,
         requestsPerSecond: source.requestsPerSecond,
       }),
-    concurrency: (source, slots) =>
+    concurrency: (source, requests) =>
       sharedConcurrency(runtime.redis, {
         prefix,
         sourceId: source.id,
         concurrency: source.concurrency,
-        onChange: (share) => {
-          slots.concurrency = share;
-        },
-        inFlight: () => slots.activeCount,
+        onChange: (share) => requests.resize(share),
+        inFlight: () => requests.inFlight(),
         onRedisError: (reason) =>
           opts.logger?.warn({ source: source.id, err: reason }, 'concurrency share: Redis did not answer'),
       }),

@@ -10,8 +10,9 @@
  * limiter to it. Redis is asked once per beat per source, whatever the request rate.
  *
  * A process that joins does not read until every process that joined before it has acknowledged
- * it: lowered its limiter and let its reads in flight drain to the new share. So the reads in flight
- * never exceed the budget, unless Redis is unreachable or a paused process's lease lapses.
+ * it: lowered its limiter and let its requests in flight drain to the new share. So the requests in
+ * flight never exceed the budget, unless Redis is unreachable. A process whose lease lapsed (a long
+ * pause, a Redis that lost its keys) stops reading as soon as it learns so and joins again, last.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -22,8 +23,8 @@ import { within } from './connection.js';
 /**
  * The share of `total` that the member at `rank` (0 = the first to join) of `members` gets: the
  * budget split evenly, the first joiners taking the remainder. With more members than budget, the
- * last joiners get 0, so a member's share never drops to 0 while it reads: later joiners queue
- * behind it, and when one leaves the ranks only move down.
+ * last joiners get 0, so a member's share does not drop to 0 while it reads: later joiners queue
+ * behind it, and when one leaves the ranks only move down (a member that lapsed joins again last).
  */
 export function shareOf(total: number, members: number, rank: number): number {
   if (!Number.isInteger(total) || total < 1) throw new RangeError(`total must be >= 1 (got ${total})`);
@@ -33,8 +34,10 @@ export function shareOf(total: number, members: number, rank: number): number {
 
 /** This process's part of one source's concurrency. */
 export interface ConcurrencyShare {
-  /** The reads in flight this process may have now. */
+  /** The requests in flight this process may have now; 0 while it waits for a share. */
   readonly current: number;
+  /** Resolves once this process may make a request (`current` is at least 1). */
+  readable(): Promise<void>;
   /**
    * Counts one more user of the source in this process (the scan's limiter counts each read, queued
    * or in flight). The first joins the lease set and resolves once this process has a share of at
@@ -52,15 +55,19 @@ export interface SharedConcurrencyOptions {
   sourceId: string;
   /** The source's `concurrency`: reads in flight across every process. */
   concurrency: number;
-  /** Called with the new share whenever it changes (the caller sets its limiter). */
+  /**
+   * Called with the new share whenever it changes (the caller sets its limiter). May be 0: the
+   * caller then makes no request until `readable()` resolves.
+   */
   onChange: (share: number) => void;
-  /** This process's reads of the source in flight now (the limiter's active count). */
+  /** This process's requests to the source in flight now (not those waiting for `readable()`). */
   inFlight: () => number;
   /** Lease renewal interval; a lease lapses after three missed beats. Default 1000 ms. */
   beatMs?: number;
   /**
-   * Called when Redis cannot answer: on joining, this process then takes the whole budget (as the
-   * request pace does); on a beat, it keeps the share it has.
+   * Called when Redis cannot answer: on joining, once it has not answered for a lease's time, this
+   * process then takes the whole budget (as the request pace falls back to its own); on a beat, it
+   * keeps the share it has.
    */
   onRedisError?: (reason: string) => void;
 }
@@ -70,7 +77,9 @@ export interface SharedConcurrencyOptions {
 // KEYS: the lease set (member -> expiry), the join counter, the acknowledgements (member -> the last
 // join number it made room for). ARGV: mode ('join' | 'beat' | 'leave'), member or process id,
 // lease ms, acknowledgement. Returns the member (a new one on 'join'), the live members with their
-// acknowledgements.
+// acknowledgements, and 1 when a beating member is no longer in the set (its lease lapsed, or the
+// keys were lost): it is not added again under its old place, but must join anew, last. The join
+// counter never expires, so a joiner after lost leases still ranks behind those that rejoin.
 const LEASE_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -88,17 +97,20 @@ if ARGV[1] == 'leave' then
 end
 if ARGV[1] == 'join' then
   member = string.format('%015d', redis.call('INCR', KEYS[2])) .. ':' .. member
+elseif not redis.call('ZSCORE', KEYS[1], member) then
+  return {member, {}, 1}
 end
 redis.call('ZADD', KEYS[1], now + lease, member)
 redis.call('HSET', KEYS[3], member, ARGV[4])
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], lease * 2) end
+redis.call('PEXPIRE', KEYS[1], lease * 2)
+redis.call('PEXPIRE', KEYS[3], lease * 2)
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 local answer = {}
 for i, name in ipairs(members) do
   answer[2 * i - 1] = name
   answer[2 * i] = redis.call('HGET', KEYS[3], name) or '0'
 end
-return {member, answer}
+return {member, answer, 0}
 `;
 
 interface Member {
@@ -109,10 +121,15 @@ interface Member {
   acked: number;
 }
 
+/** A member's join number: the order of joining (its name starts with it). */
+const joinNumber = (name: string): number => Number(name.slice(0, name.indexOf(':')));
+
 interface LeaseAnswer {
   member: string;
   /** Live members in join order. */
   members: Member[];
+  /** The beating member is no longer in the set: it must join again. */
+  lapsed: boolean;
 }
 
 /**
@@ -128,14 +145,23 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
   let current = opts.concurrency;
   let users = 0;
   let member: string | null = null;
+  /** Between entering (the first join) and exit. */
+  let active = false;
   let joining: Promise<void> | null = null;
+  /** An admission after the lease was lost, in the background; meanwhile the share is 0. */
+  let rejoining: Promise<void> | null = null;
   let beatTimer: NodeJS.Timeout | null = null;
   let leaveTimer: NodeJS.Timeout | null = null;
+  let waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   const setShare = (share: number): void => {
-    if (share === current || share < 1) return;
+    if (share === current) return;
     current = share;
     opts.onChange(share);
+    if (share < 1) return;
+    const woken = waiters;
+    waiters = [];
+    for (const waiter of woken) waiter.resolve();
   };
 
   const call = async (mode: 'join' | 'beat' | 'leave', name: string, ack = 0): Promise<LeaseAnswer> => {
@@ -147,15 +173,15 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
       redis.eval(LEASE_SCRIPT, keys.length, ...keys, mode, name, String(leaseMs), String(ack)),
       leaseMs,
       'Redis',
-    )) as [string, string[]];
-    const [newMember, flat] = answer;
+    )) as [string, string[], number];
+    const [newMember, flat, lapsed] = answer;
     const members: Member[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const name = flat[i]!;
-      members.push({ name, joined: Number(name.slice(0, name.indexOf(':'))), acked: Number(flat[i + 1]) });
+      members.push({ name, joined: joinNumber(name), acked: Number(flat[i + 1]) });
     }
     members.sort((a, b) => a.joined - b.joined);
-    return { member: newMember, members };
+    return { member: newMember, members, lapsed: Number(lapsed) === 1 };
   };
 
   const lastJoin = (answer: LeaseAnswer): number => Math.max(0, ...answer.members.map((m) => m.joined));
@@ -165,67 +191,115 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
     return rank < 0 ? 0 : shareOf(opts.concurrency, answer.members.length, rank);
   };
 
-  /** The last join the share in force accounts for, once the reads in flight fit in it. */
+  /** A share of at least one, and every member that joined earlier has made room for this one. */
+  const mayRead = (answer: LeaseAnswer): boolean => {
+    const me = joinNumber(answer.member);
+    return shareIn(answer) >= 1 && !answer.members.some((m) => m.joined < me && m.acked < me);
+  };
+
+  /** The last join the share in force accounts for, once the requests in flight fit in it. */
   let acked = 0;
   let accountedFor = 0;
   let acking = false;
-  // How often a joiner looks whether it may read, and a process that made room whether its reads
+  // How often a joiner looks whether it may read, and a process that made room whether its requests
   // in flight fit yet: a joiner then waits for the others' next beat and their drain, not two beats.
   const pollMs = Math.max(10, Math.floor(beatMs / 10));
 
-  /** Acknowledges a new joiner as soon as the reads in flight fit in the lowered share. */
+  /** Asks again every poll while Redis does not answer, for up to a lease: a blip is not an outage. */
+  const patiently = async (ask: () => Promise<LeaseAnswer>): Promise<LeaseAnswer> => {
+    const deadline = Date.now() + leaseMs;
+    for (;;) {
+      try {
+        return await ask();
+      } catch (error) {
+        if (Date.now() >= deadline) throw error;
+        await sleep(pollMs);
+      }
+    }
+  };
+
+  /**
+   * Waits, as the member of `answer` (joined just now), until this process may read: meanwhile it
+   * makes no request of the source, so it makes room for any later joiner at once. A lease lost
+   * meanwhile is taken again, last. Sets the share it may read with.
+   */
+  const admit = async (answer: LeaseAnswer): Promise<void> => {
+    member = answer.member;
+    while (!mayRead(answer)) {
+      await sleep(pollMs);
+      if (!active) return;
+      answer = await patiently(() => call('beat', member!, lastJoin(answer)));
+      if (answer.lapsed) answer = await patiently(() => call('join', processId));
+      member = answer.member;
+    }
+    acked = accountedFor = lastJoin(answer);
+    setShare(shareIn(answer));
+  };
+
+  /** Redis did not answer for a lease's time: read with the whole budget rather than not at all. */
+  const outage = (error: unknown): void => {
+    opts.onRedisError?.((error as Error).message);
+    setShare(opts.concurrency);
+  };
+
+  /** Acknowledges a new joiner as soon as the requests in flight fit in the lowered share. */
   const ackSoon = async (): Promise<void> => {
     if (acking) return;
     acking = true;
     try {
-      while (beatTimer !== null && opts.inFlight() > current) await sleep(pollMs);
-      if (beatTimer !== null) await beat();
+      while (active && opts.inFlight() > current) await sleep(pollMs);
+      if (active) await beat();
     } finally {
       acking = false;
     }
   };
 
   const beat = async (): Promise<void> => {
+    if (rejoining) return;
     try {
       if (opts.inFlight() <= current) acked = accountedFor;
-      // Not in the set when joining failed (Redis was down): join now, without waiting. A lease
-      // that lapsed (a long pause) is added again under its old name, so it keeps its place.
-      const answer = member === null ? await call('join', processId) : await call('beat', member, acked);
-      if (beatTimer === null) return; // left meanwhile
-      member = answer.member;
-      // Never 0 once reading: later joiners rank behind (see shareOf).
-      setShare(Math.max(1, shareIn(answer)));
-      accountedFor = lastJoin(answer);
+      let answer = member === null ? null : await call('beat', member, acked);
+      // Not in the set: joining failed while Redis was down (this process took the whole budget),
+      // or the lease lapsed (a pause longer than a lease) or was lost with Redis's keys. Another
+      // process may hold this one's share by now: join again, last, and read only once admitted.
+      const rejoin = answer === null || answer.lapsed;
+      if (rejoin) answer = await call('join', processId);
+      if (!active) return;
+      if (rejoin) {
+        if (!mayRead(answer!)) setShare(0);
+        rejoining = admit(answer!)
+          .catch(outage)
+          .finally(() => {
+            rejoining = null;
+          });
+        return;
+      }
+      setShare(shareIn(answer!));
+      accountedFor = lastJoin(answer!);
       if (accountedFor > acked) void ackSoon();
     } catch (error) {
+      // Keep the share in force: the others keep theirs too, and a lease lost meanwhile is found
+      // out at the next beat that Redis answers.
       opts.onRedisError?.((error as Error).message);
     }
   };
 
   const enter = async (): Promise<void> => {
+    active = true;
     try {
-      let answer = await call('join', processId);
-      member = answer.member;
-      const me = answer.members.find((m) => m.name === member)?.joined ?? 0;
-      // Wait for a share, and for every earlier member to have made room for us. Meanwhile this
-      // process reads nothing of the source, so it makes room for any later joiner at once.
-      while (shareIn(answer) < 1 || answer.members.some((m) => m.joined < me && m.acked < me)) {
-        await sleep(pollMs);
-        answer = await call('beat', member, lastJoin(answer));
-      }
-      setShare(shareIn(answer));
-      acked = accountedFor = lastJoin(answer);
+      await admit(await patiently(() => call('join', processId)));
     } catch (error) {
-      opts.onRedisError?.((error as Error).message);
-      setShare(opts.concurrency);
+      outage(error);
     }
     beatTimer = setInterval(() => void beat(), beatMs);
     beatTimer.unref();
   };
 
   const exit = async (): Promise<void> => {
+    active = false;
     if (beatTimer) clearInterval(beatTimer);
     beatTimer = null;
+    await rejoining;
     const name = member;
     member = null;
     joining = null;
@@ -240,6 +314,10 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
   return {
     get current() {
       return current;
+    },
+    readable() {
+      if (current >= 1) return Promise.resolve();
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
     async join() {
       users += 1;
@@ -267,6 +345,10 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
       users = 0;
       await joining?.catch(() => undefined);
       await exit();
+      // Requests still waiting for a share will not get one from this process any more.
+      const stranded = waiters;
+      waiters = [];
+      for (const waiter of stranded) waiter.reject(new Error(`the share of ${opts.sourceId} was closed`));
     },
   };
 }

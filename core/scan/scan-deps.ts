@@ -4,7 +4,7 @@
  * budget by every process, see core/queue/shared-concurrency.ts) and its request pace (shared
  * by every process, see core/queue/shared-rate.ts).
  */
-import pLimit, { type LimitFunction } from 'p-limit';
+import pLimit from 'p-limit';
 import type { Config, SourceConfig } from '../../config/load.js';
 import { sourceRef } from '../../config/load.js';
 import type { Contract, RuleContext } from '../model.js';
@@ -36,15 +36,24 @@ export interface SourceHandle {
 /** Runs `task` once a slot is free, holding the slot until it settles. */
 export type RequestLimit = <T>(task: () => Promise<T>) => Promise<T>;
 
-/** Makes the limits a source's reads share with every other worker process. */
+/** The process's limiter of one source's requests, as its share of the source's budget sees it. */
+export interface RequestSlots {
+  /** Allows this many requests in flight; 0 lets none start (the share waits for room). */
+  resize(share: number): void;
+  /** The requests to the source in flight now. */
+  inFlight(): number;
+}
+
+/** Makes the limits a source's requests share with every other worker process. */
 export interface SharedLimits {
   /** The request pace of a source that sets `requestsPerSecond`. */
   rate(source: SourceConfig & { requestsPerSecond: number }): RequestPace;
   /**
-   * This process's share of the source's `concurrency`, kept by resizing `slots` (the process's
-   * limiter of the source's reads, whose active count tells the reads in flight).
+   * This process's share of the source's `concurrency`, kept by resizing the process's limiter of
+   * the source's requests (`requests.resize`, 0 included), with the requests in flight counted by
+   * `requests.inFlight`.
    */
-  concurrency(source: SourceConfig, slots: LimitFunction): ConcurrencyShare;
+  concurrency(source: SourceConfig, requests: RequestSlots): ConcurrencyShare;
 }
 
 /** Everything a scan processor needs; one per process. */
@@ -78,13 +87,28 @@ export class ScanDeps {
     const config = this.config.sources.find((s) => s.id === id);
     if (!config) throw new Error(`source "${id}" is not in the configuration`);
     const slots = pLimit(config.concurrency);
-    const share = this.limits.concurrency(config, slots);
-    // The share is held while this process has reads of the source queued or in flight (and a beat
-    // longer), so a process that has nothing to read from it leaves its budget to the others.
-    const limit: RequestLimit = async (read) => {
+    let requesting = 0;
+    const share = this.limits.concurrency(config, {
+      // p-limit takes no 0: at 0 the one task it starts waits for the share below, requesting nothing.
+      resize: (n) => {
+        slots.concurrency = Math.max(1, n);
+      },
+      inFlight: () => requesting,
+    });
+    // The share is held while this process has requests of the source queued or in flight (and a
+    // beat longer), so a process that has nothing to ask of it leaves its budget to the others.
+    const limit: RequestLimit = async (task) => {
       await share.join();
       try {
-        return await slots(read);
+        return await slots(async () => {
+          await share.readable();
+          requesting += 1;
+          try {
+            return await task();
+          } finally {
+            requesting -= 1;
+          }
+        });
       } finally {
         share.leave();
       }

@@ -174,6 +174,82 @@ describe('a source’s concurrency shared through Redis', () => {
     expect(a.errors.length).to.be.greaterThan(0);
   });
 
+  /**
+   * Checks every beat, for `beats` beats, that the shares of the processes that may read fit in
+   * `budget` (a process still joining reads nothing, whatever its share says).
+   */
+  async function staysWithin(budget: number, beats: number, ...readers: (() => number)[]): Promise<void> {
+    for (let i = 0; i < beats; i += 1) {
+      const shares = readers.map((share) => share());
+      expect(
+        shares.reduce((n, share) => n + share, 0),
+        `shares ${shares.join(' + ')} at beat ${i}`,
+      ).to.be.at.most(budget);
+      await sleep(BEAT_MS);
+    }
+  }
+
+  it('stops a process whose lease lapsed from reading until it is admitted again, last', async () => {
+    const a = await worker('edge-lapse', 1, { inFlight: () => a.share.current });
+    const b = await worker('edge-lapse', 1);
+    await a.share.join();
+    const bJoining = startJoining(b.share);
+    // a's link to Redis drops for longer than its lease (or the process pauses): b takes over.
+    a.redis.disconnect();
+    await bJoining.done;
+    await a.redis.connect();
+    // a learns at its next beat that its lease is gone: it reads nothing until b makes room.
+    await eventually(() => a.share.current === 0, 'a stops reading');
+    let aReadable = false;
+    void a.share.readable().then(() => (aReadable = true));
+    await staysWithin(
+      1,
+      10,
+      () => a.share.current,
+      () => b.share.current,
+    );
+    expect([aReadable, b.share.current]).to.deep.equal([false, 1]);
+    b.share.leave();
+    await eventually(() => aReadable && a.share.current === 1, 'a reads again once b has left');
+  });
+
+  it('keeps a joiner behind the process reading after Redis lost the keys (a restart without persistence)', async () => {
+    const a = await worker('edge-lost', 1, { inFlight: () => a.share.current });
+    const b = await worker('edge-lost', 1);
+    await a.share.join();
+    const keys = [
+      `${prefix}:share:edge-lost`,
+      `${prefix}:share:edge-lost:joins`,
+      `${prefix}:share:edge-lost:acks`,
+    ];
+    await a.redis.del(...keys);
+    const bJoining = startJoining(b.share);
+    // Within a beat, a finds its lease gone and joins again; whoever joined first reads, the other waits.
+    await sleep(2 * BEAT_MS);
+    const bShare = () => (bJoining.joined() ? b.share.current : 0);
+    await staysWithin(1, 10, () => a.share.current, bShare);
+    expect(a.share.current + bShare()).to.equal(1);
+    expect(bJoining.joined() ? b.share.current : a.share.current).to.equal(1);
+  });
+
+  it('does not give a waiting process the whole budget for a blip of its Redis link', async () => {
+    const a = await worker('edge-blip', 1, { inFlight: () => a.share.current });
+    const b = await worker('edge-blip', 1);
+    await a.share.join();
+    const bJoining = startJoining(b.share);
+    await sleep(3 * BEAT_MS);
+    b.redis.disconnect();
+    await sleep(BEAT_MS / 2);
+    await b.redis.connect();
+    await staysWithin(
+      1,
+      10,
+      () => a.share.current,
+      () => (bJoining.joined() ? b.share.current : 0),
+    );
+    expect(bJoining.joined(), 'b still waits while a reads').to.equal(false);
+  });
+
   it('falls back to the whole budget when Redis cannot answer on joining', async () => {
     const down = new Redis('redis://127.0.0.1:1', {
       maxRetriesPerRequest: null,

@@ -154,14 +154,28 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
   let leaveTimer: NodeJS.Timeout | null = null;
   let waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
+  /** When the last beat started (performance.now()), answered or not. */
+  let lastBeat = performance.now();
+  /**
+   * No beat has run for two beats while the process was in the set: its event loop stood still (a
+   * pause, a frozen VM), so its lease may have lapsed and another process may hold its share. It
+   * makes no request until a beat has asked Redis.
+   */
+  const stalled = (): boolean => active && performance.now() - lastBeat > 2 * beatMs;
+
+  /** Lets the requests waiting for a share go, if this process may make them. */
+  const release = (): void => {
+    if (current < 1 || stalled()) return;
+    const woken = waiters;
+    waiters = [];
+    for (const waiter of woken) waiter.resolve();
+  };
+
   const setShare = (share: number): void => {
     if (share === current) return;
     current = share;
     opts.onChange(share);
-    if (share < 1) return;
-    const woken = waiters;
-    waiters = [];
-    for (const waiter of woken) waiter.resolve();
+    release();
   };
 
   const call = async (mode: 'join' | 'beat' | 'leave', name: string, ack = 0): Promise<LeaseAnswer> => {
@@ -248,13 +262,26 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
     acking = true;
     try {
       while (active && opts.inFlight() > current) await sleep(pollMs);
+      // A beat already on its way may carry the acknowledgement from before the drain: send another.
+      await beating;
       if (active) await beat();
     } finally {
       acking = false;
     }
   };
 
-  const beat = async (): Promise<void> => {
+  /** The beat in progress: a beat the interval starts and one a stalled request asks for never overlap. */
+  let beating: Promise<void> | null = null;
+  const beat = (): Promise<void> => {
+    beating ??= beatOnce().finally(() => {
+      beating = null;
+      release();
+    });
+    return beating;
+  };
+
+  const beatOnce = async (): Promise<void> => {
+    lastBeat = performance.now();
     if (rejoining) return;
     try {
       if (opts.inFlight() <= current) acked = accountedFor;
@@ -291,6 +318,7 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
     } catch (error) {
       outage(error);
     }
+    lastBeat = performance.now();
     beatTimer = setInterval(() => void beat(), beatMs);
     beatTimer.unref();
   };
@@ -316,7 +344,8 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
       return current;
     },
     readable() {
-      if (current >= 1) return Promise.resolve();
+      if (current >= 1 && !stalled()) return Promise.resolve();
+      if (stalled()) void beat();
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
     async join() {

@@ -154,8 +154,10 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
   let leaveTimer: NodeJS.Timeout | null = null;
   let waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
-  /** When the last beat started (performance.now()), answered or not. */
+  /** When the last beat ended (performance.now()), answered or not. */
   let lastBeat = performance.now();
+  /** Counts the times this process entered: work of an earlier stay in the set is dropped. */
+  let epoch = 0;
   /**
    * No beat has run for two beats while the process was in the set: its event loop stood still (a
    * pause, a frozen VM), so its lease may have lapsed and another process may hold its share. It
@@ -238,11 +240,16 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
    * meanwhile is taken again, last. Sets the share it may read with.
    */
   const admit = async (answer: LeaseAnswer): Promise<void> => {
+    const stay = epoch;
     member = answer.member;
+    // Later joiners are acknowledged once this process's requests from before (a lapsed lease's)
+    // have drained: it may read nothing meanwhile, but those are still in flight.
+    let made = 0;
     while (!mayRead(answer)) {
       await sleep(pollMs);
-      if (!active) return;
-      answer = await patiently(() => call('beat', member!, lastJoin(answer)));
+      if (!active || epoch !== stay) return;
+      if (opts.inFlight() === 0) made = lastJoin(answer);
+      answer = await patiently(() => call('beat', member!, made));
       if (answer.lapsed) answer = await patiently(() => call('join', processId));
       member = answer.member;
     }
@@ -274,6 +281,9 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
   let beating: Promise<void> | null = null;
   const beat = (): Promise<void> => {
     beating ??= beatOnce().finally(() => {
+      // At the end, not the start: a beat begun after a pause has not yet told whether the lease
+      // lapsed, and one that Redis left unanswered for a lease still keeps the share.
+      lastBeat = performance.now();
       beating = null;
       release();
     });
@@ -281,8 +291,8 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
   };
 
   const beatOnce = async (): Promise<void> => {
-    lastBeat = performance.now();
     if (rejoining) return;
+    const stay = epoch;
     try {
       if (opts.inFlight() <= current) acked = accountedFor;
       let answer = member === null ? null : await call('beat', member, acked);
@@ -291,7 +301,11 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
       // process may hold this one's share by now: join again, last, and read only once admitted.
       const rejoin = answer === null || answer.lapsed;
       if (rejoin) answer = await call('join', processId);
-      if (!active) return;
+      if (!active || epoch !== stay) {
+        // The process left (and maybe entered again) meanwhile: a member joined here is nobody's.
+        if (rejoin) await call('leave', answer!.member).catch(() => undefined);
+        return;
+      }
       if (rejoin) {
         if (!mayRead(answer!)) setShare(0);
         rejoining = admit(answer!)
@@ -313,6 +327,7 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
 
   const enter = async (): Promise<void> => {
     active = true;
+    epoch += 1;
     try {
       await admit(await patiently(() => call('join', processId)));
     } catch (error) {
@@ -323,14 +338,24 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
     beatTimer.unref();
   };
 
-  const exit = async (): Promise<void> => {
+  /** The exit in progress: a join meanwhile waits for it, then enters anew. */
+  let exiting: Promise<void> | null = null;
+  const exit = (): Promise<void> => {
+    exiting ??= exitOnce().finally(() => {
+      exiting = null;
+    });
+    return exiting;
+  };
+
+  const exitOnce = async (): Promise<void> => {
     active = false;
+    // At once: a join from now on must enter again, not take the stay that is ending for its own.
+    joining = null;
     if (beatTimer) clearInterval(beatTimer);
     beatTimer = null;
     await rejoining;
     const name = member;
     member = null;
-    joining = null;
     if (name === null) return;
     try {
       await call('leave', name);
@@ -354,6 +379,7 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
         clearTimeout(leaveTimer);
         leaveTimer = null;
       }
+      while (exiting) await exiting;
       joining ??= enter();
       await joining;
     },

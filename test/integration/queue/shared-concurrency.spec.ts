@@ -250,6 +250,50 @@ describe('a source’s concurrency shared through Redis', () => {
     expect(bJoining.joined(), 'b still waits while a reads').to.equal(false);
   });
 
+  /** Makes Redis answer no client's writes (its scripts included) for `ms`, connections kept open. */
+  async function pauseRedisWrites(ms: number): Promise<void> {
+    const admin = new Redis(REDIS_URL);
+    connections.push(admin);
+    await admin.client('PAUSE', ms, 'WRITE');
+  }
+
+  it('keeps its share while Redis does not answer, and lets requests asked for meanwhile go', async () => {
+    const a = await worker('edge-silent', 2);
+    await a.share.join();
+    // For 2 s Redis answers no beat, its connection still ready: each beat gives up after a lease.
+    await pauseRedisWrites(2000);
+    await sleep(3 * BEAT_MS);
+    let released = false;
+    void a.share.readable().then(() => (released = true));
+    await sleep(6 * BEAT_MS);
+    expect([released, a.share.current], 'while Redis is silent').to.deep.equal([true, 2]);
+    // The next test starts with a Redis that answers.
+    await sleep(2000 - 9 * BEAT_MS);
+  });
+
+  it('enters anew when asked to join while it is leaving, instead of taking the stay that ends', async () => {
+    const a = await worker('edge-leaving', 1, { inFlight: () => 0 });
+    const b = await worker('edge-leaving', 1);
+    await a.share.join();
+    // a's lease is lost: b takes the budget, and a waits behind it to be admitted again.
+    await a.redis.del(`${prefix}:share:edge-leaving`);
+    await b.share.join();
+    await eventually(() => a.share.current === 0, 'a waits to be admitted again');
+    // a's last user leaves; a beat later a starts leaving the set. Redis holds its answers then, so
+    // the leaving takes a while, and a new user of a comes meanwhile.
+    a.share.leave();
+    await sleep(BEAT_MS - 40);
+    await pauseRedisWrites(400);
+    await sleep(100);
+    const joined = startJoining(a.share);
+    b.share.leave();
+    await joined.done;
+    let released = false;
+    void a.share.readable().then(() => (released = true));
+    await eventually(() => released && a.share.current === 1, 'a reads once b has left');
+    expect(await a.redis.zcard(`${prefix}:share:edge-leaving`)).to.equal(1);
+  });
+
   it('falls back to the whole budget when Redis cannot answer on joining', async () => {
     const down = new Redis('redis://127.0.0.1:1', {
       maxRetriesPerRequest: null,

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { requestInterval, sharedRequestPace } from '../../../core/queue/shared-rate.js';
 import type { RequestPace } from '../../../core/storage/s3-storage.js';
+import { mostWithin } from '../../helpers/request-times.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Timers and the way back from Redis: a start may come this much earlier than its reserved moment. */
@@ -33,16 +34,6 @@ async function startTimes(
 
 /** The shortest time between two starts. */
 const closest = (times: number[]) => Math.min(...times.slice(1).map((t, i) => t - times[i]!));
-
-/** The most starts within any window of `ms`. */
-function mostWithin(times: number[], ms: number): number {
-  let most = 0;
-  for (let i = 0, j = 0; i < times.length; i += 1) {
-    while (times[i]! - times[j]! >= ms) j += 1;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
 
 describe('a source’s request rate shared through Redis', function () {
   this.timeout(20_000);

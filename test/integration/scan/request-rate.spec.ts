@@ -7,6 +7,7 @@ import { startScanWorkers } from '../../../workers/scan-workers.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
 import { queueBulkScan, startBulkWorld, waitForScanEnd, type BulkWorld } from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
+import { mostWithin } from '../../helpers/request-times.js';
 
 const OBJECTS = 120;
 const RATE = 40;
@@ -49,11 +50,7 @@ describe('a source’s request rate', function () {
       // Requests start at least 1 / RATE s apart, so any second holds at most RATE + 1 of them (one
       // more for the way to the gateway, which can bring two a little closer). Unpaced retries would
       // add about one request for every paced one.
-      let most = 0;
-      for (let i = 0, j = 0; i < times.length; i += 1) {
-        while (times[i]! - times[j]! >= 1000) j += 1;
-        most = Math.max(most, i - j + 1);
-      }
+      const most = mostWithin(times, 1000);
       expect(
         most,
         `most requests within a second, of ${times.length} in ${seconds.toFixed(2)} s`,

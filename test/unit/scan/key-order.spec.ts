@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { keyOrderProblem } from '../../../core/scan/key-order.js';
+import { byteOrder, keyOrderProblem } from '../../../core/scan/key-order.js';
 import type { ListedObject } from '../../../core/storage/s3-storage.js';
 
 const listed = (...keys: string[]): ListedObject[] =>
@@ -20,5 +20,36 @@ describe('keyOrderProblem', () => {
     expect(keyOrderProblem(listed('a', 'b', 'b'), null)).to.equal('key "b" follows "b"');
     expect(keyOrderProblem(listed('m'), 'm')).to.equal('key "m" follows "m"');
     expect(keyOrderProblem(listed('a\u{1f600}', 'a\uff5e'), null)).to.match(/^key "a\uff5e" follows/);
+  });
+});
+
+describe('byteOrder', () => {
+  it('orders keys as their UTF-8 bytes do, without encoding them', () => {
+    const keys = [
+      '',
+      'a',
+      'a ',
+      'a!',
+      'a-b',
+      'a/b',
+      'a0',
+      'aA',
+      'a~',
+      'a\u007f',
+      'a\u00e9',
+      'a\u0800',
+      'a\ud7ff',
+      'a\ue000',
+      'a\uff5e',
+      'a\uffff',
+      'a\u{10000}',
+      'a\u{1f600}',
+      'a\u{1f600}b',
+      'a\u{10ffff}',
+      "'s-Hertogenbosch",
+    ];
+    const bytes = (x: string, y: string) => Math.sign(Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    for (const x of keys)
+      for (const y of keys) expect(Math.sign(byteOrder(x, y)), `${x} ? ${y}`).to.equal(bytes(x, y));
   });
 });

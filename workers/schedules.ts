@@ -64,6 +64,9 @@ function sameOptions(existing: JobSchedulerJson, jobOptions: JobsOptions): boole
   );
 }
 
+/** The id BullMQ gives a scheduler's run due at `next` (ms). */
+const pendingRunId = (schedulerId: string, next: number) => `repeat:${schedulerId}:${next}`;
+
 /**
  * Whether the scheduler's next run is still a job in the queue. A scheduler whose job was removed
  * (a drained or cleaned queue) would never run again: it must be upserted, which adds one. BullMQ
@@ -72,8 +75,6 @@ function sameOptions(existing: JobSchedulerJson, jobOptions: JobsOptions): boole
 async function hasPendingRun(queue: Queue, schedulerId: string, next: number | undefined): Promise<boolean> {
   return next !== undefined && (await queue.getJob(pendingRunId(schedulerId, next))) !== undefined;
 }
-
-const pendingRunId = (schedulerId: string, next: number) => `repeat:${schedulerId}:${next}`;
 
 /**
  * Removes a scheduler and its pending run. BullMQ's removeJobScheduler takes the run out of the

@@ -65,24 +65,26 @@ function uriEscape(value: string): string {
   );
 }
 
+/**
+ * minio turns a 408, 429 or 5xx answer into "Request failed after 0 retries: Error: Retryable HTTP
+ * status: 503" before it reads the S3 error code (its own retries are off; ours made the tries).
+ */
+const MINIO_RETRYABLE_STATUS = /Retryable HTTP status: (\d{3})/;
+
 /** Whether an S3 or network error is transient. */
 export function isRetryable(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code;
   if (code !== undefined && RETRYABLE.has(code)) return true;
-  // minio reports a 5xx/429 status without its S3 code as "Retryable HTTP status: 503".
-  return /socket hang up|timed? ?out|ECONNRESET|Retryable HTTP status/i.test(
-    (error as Error | null)?.message ?? '',
-  );
+  const message = (error as Error | null)?.message ?? '';
+  return MINIO_RETRYABLE_STATUS.test(message) || /socket hang up|timed? ?out|ECONNRESET/i.test(message);
 }
 
 /** A short, secret-free description of an S3 error for scan errors and findings. */
 export function describeS3Error(error: unknown): string {
   const e = error as { code?: string; message?: string } | null;
   const message = (e?.message ?? String(error)).split('\n')[0]!;
-  // minio turns a 408, 429 or 5xx answer into "Request failed after 0 retries: Error: Retryable
-  // HTTP status: 503" before it reads the S3 error code (our own retries made the tries; minio's are
-  // off): say what the server answered instead.
-  const status = /Retryable HTTP status: (\d{3})/.exec(message)?.[1];
+  // Say what the server answered, not minio's "after 0 retries".
+  const status = MINIO_RETRYABLE_STATUS.exec(message)?.[1];
   if (status !== undefined)
     return `the server answered HTTP ${status} ${http.STATUS_CODES[status] ?? ''}`.trim();
   const code = e?.code ? `${e.code}: ` : '';

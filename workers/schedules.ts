@@ -4,7 +4,7 @@
  * time, so runs missed while every worker was down collapse into one catch-up run.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { JobSchedulerJson, JobsOptions, Queue } from 'bullmq';
+import { getNextMillis, type JobSchedulerJson, type JobsOptions, type Queue } from 'bullmq';
 import type { Config, SourceConfig } from '../config/load.js';
 import { scanJobOptions } from '../core/queue/connection.js';
 import type { ScheduledScanData } from '../core/queue/jobs.js';
@@ -25,7 +25,11 @@ export interface ScheduleView {
   every: string | null;
   cron: string | null;
   timezone: string | null;
-  /** The next run (ISO 8601), or null when the scheduler has none pending. */
+  /**
+   * The next run (ISO 8601): the run the scheduler waits for, or the one a worker has just taken.
+   * Null when none is to come: no scheduler, or one whose recorded run has finished or gone (the
+   * next sync gives it its next run again).
+   */
   nextRun: string | null;
 }
 
@@ -64,16 +68,50 @@ function sameOptions(existing: JobSchedulerJson, jobOptions: JobsOptions): boole
   );
 }
 
+/** The states of a job no worker has taken yet. */
+const NOT_TAKEN = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'paused']);
+
 /** The id BullMQ gives a scheduler's run due at `next` (ms). */
 const pendingRunId = (schedulerId: string, next: number) => `repeat:${schedulerId}:${next}`;
 
 /**
- * Whether the scheduler's next run is still a job in the queue. A scheduler whose job was removed
- * (a drained or cleaned queue) would never run again: it must be upserted, which adds one. BullMQ
- * names a scheduler's jobs `repeat:<scheduler id>:<run time in ms>`.
+ * What became of the run a scheduler records as its next one: `waiting` for its time or a worker,
+ * `taken` by a worker, `finished`, or `gone` from the queue. BullMQ adds the run after it when a
+ * worker takes it, so a scheduler whose recorded run has finished or gone never runs again by
+ * itself: a worker failed to add the next run (BullMQ logs it and carries on), and the finished run
+ * may since have been removed (retention, or a clean of finished jobs). BullMQ refuses to remove or
+ * drain a run a scheduler records while it waits.
  */
-async function hasPendingRun(queue: Queue, schedulerId: string, next: number | undefined): Promise<boolean> {
-  return next !== undefined && (await queue.getJob(pendingRunId(schedulerId, next))) !== undefined;
+type RecordedRun = 'waiting' | 'taken' | 'finished' | 'gone';
+
+async function recordedRun(
+  queue: Queue,
+  schedulerId: string,
+  next: number | undefined,
+): Promise<RecordedRun> {
+  if (next === undefined) return 'gone';
+  const run = await queue.getJob(pendingRunId(schedulerId, next));
+  if (!run) return 'gone';
+  const state = await run.getState();
+  if (NOT_TAKEN.has(state)) return 'waiting';
+  if (state === 'active') return 'taken';
+  return 'finished';
+}
+
+const isLive = (run: RecordedRun) => run === 'waiting' || run === 'taken';
+
+/**
+ * Whether a scheduler whose recorded run is no longer live has missed a run since: the run after the
+ * finished one (by the scheduler's own timing), or the gone one itself, was due before `now`.
+ */
+function missedRun(scheduler: JobSchedulerJson, run: RecordedRun, now: number): boolean {
+  if (scheduler.next === undefined) return false;
+  if (run === 'gone') return scheduler.next <= now;
+  const after =
+    scheduler.every !== undefined
+      ? scheduler.next + scheduler.every
+      : getNextMillis(scheduler.next, { pattern: scheduler.pattern, tz: scheduler.tz });
+  return after !== undefined && after <= now;
 }
 
 /**
@@ -90,19 +128,27 @@ async function removeSchedule(queue: Queue, scheduler: JobSchedulerJson): Promis
   if (run && NOT_TAKEN.has(await run.getState())) await queue.remove(run.id!);
 }
 
-const NOT_TAKEN = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'paused']);
+/** What a sync did, by source id. */
+export interface ScheduleChanges {
+  /** Added, changed, or given their next run again. */
+  upserted: string[];
+  /** Left as they were. */
+  unchanged: string[];
+  /** Schedulers of sources no longer scheduled, taken away with their pending runs. */
+  removed: string[];
+  /** Of `upserted`: schedulers that had no run left to come (see RecordedRun), now running again. */
+  repaired: string[];
+}
 
 /**
  * Makes the queue's job schedulers match the config: adds and updates the schedulers of scheduled
  * sources and removes those of sources no longer scheduled. A scheduler that already matches is not
- * touched (unless its pending run is gone), so an overdue run survives a restart; one whose job
- * options alone changed is updated only once its pending run is not overdue. Returns the source ids
- * by what happened to them.
+ * touched while its recorded run is waiting or taken, so an overdue run survives a restart; one
+ * whose job options alone changed is updated only once its pending run is not overdue. A scheduler
+ * whose recorded run has finished or gone gets its next run again. Returns the source ids by what
+ * happened to them.
  */
-export async function syncSchedules(
-  queue: Queue,
-  config: Config,
-): Promise<{ upserted: string[]; unchanged: string[]; removed: string[] }> {
+export async function syncSchedules(queue: Queue, config: Config): Promise<ScheduleChanges> {
   const wanted = new Map<string, { repeat: Repeat; sourceId: string }>();
   for (const source of config.sources) {
     const repeat = repeatOf(source, config.contract.timezone);
@@ -122,21 +168,28 @@ export async function syncSchedules(
   // days by age. Never a count limit: BullMQ applies one to the queue's whole completed or failed
   // set, so each finished run would trim the jobs of every scan, running ones included.
   const jobOptions = scanJobOptions(config.queue);
+  const repaired: string[] = [];
   for (const [id, { repeat, sourceId }] of wanted) {
     const current = existing.get(id);
-    const pending = await hasPendingRun(queue, id, current?.next);
-    const overdue = pending && current!.next! <= Date.now();
+    const run = current ? await recordedRun(queue, id, current.next) : 'gone';
+    const now = Date.now();
+    const overdue = run === 'waiting' && current!.next! <= now;
     // New job options (retries from `queue`, or those of an older version) wait while the pending
     // run is overdue: applying them now would drop the catch-up run. A later sync applies them.
-    if (sameRun(current, repeat, sourceId) && pending && (overdue || sameOptions(current!, jobOptions))) {
+    if (sameRun(current, repeat, sourceId) && isLive(run) && (overdue || sameOptions(current!, jobOptions))) {
       kept.push(sourceId);
       continue;
     }
+    // A scheduler with no live run left would never run again: the upsert below adds its next run,
+    // and a run it has missed since its last one is caught up at once, as an overdue run is.
+    const stalled = current !== undefined && !isLive(run);
+    if (stalled) repaired.push(sourceId);
+    const catchUp = overdue || (stalled && missedRun(current, run, now));
     // A new timing replaces the pending run with the new one's next run, computed from now: an
     // overdue run (everything was down past it) would be lost, so the new cron runs once at once, then
     // on its own times (BullMQ keeps `immediately` out of the stored schedule). An `every` scheduler
     // runs its first job at once anyway.
-    const timing = overdue && 'pattern' in repeat ? { ...repeat, immediately: true } : repeat;
+    const timing = catchUp && 'pattern' in repeat ? { ...repeat, immediately: true } : repeat;
     await queue.upsertJobScheduler(id, timing, {
       name: 'scheduled-scan',
       data: { sourceId } satisfies ScheduledScanData,
@@ -144,20 +197,25 @@ export async function syncSchedules(
     });
     upserted.push(sourceId);
   }
-  return { upserted, unchanged: kept, removed };
+  return { upserted, unchanged: kept, removed, repaired };
 }
 
 /** Every source's schedule and next run, for the API and the CLI. */
 export async function listSchedules(queue: Queue, config: Config): Promise<ScheduleView[]> {
   const schedulers = new Map((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s]));
-  return config.sources.map((source) => {
-    const scheduler = schedulers.get(`${PREFIX}${source.id}`);
-    return {
-      sourceId: source.id,
-      every: source.schedule?.every ?? null,
-      cron: source.schedule?.cron ?? null,
-      timezone: source.schedule?.cron ? config.contract.timezone : null,
-      nextRun: scheduler?.next ? new Date(scheduler.next).toISOString() : null,
-    };
-  });
+  return Promise.all(
+    config.sources.map(async (source) => {
+      const id = `${PREFIX}${source.id}`;
+      const scheduler = schedulers.get(id);
+      // A scheduler whose recorded run has finished or gone has no next run, whatever it records.
+      const live = scheduler?.next !== undefined && isLive(await recordedRun(queue, id, scheduler.next));
+      return {
+        sourceId: source.id,
+        every: source.schedule?.every ?? null,
+        cron: source.schedule?.cron ?? null,
+        timezone: source.schedule?.cron ? config.contract.timezone : null,
+        nextRun: live ? new Date(scheduler!.next!).toISOString() : null,
+      };
+    }),
+  );
 }

@@ -51,6 +51,11 @@ export async function schedulesCommand(args: string[]): Promise<number> {
           `removed schedules of sources no longer configured: ${changes.removed.join(', ')}\n`,
         );
       }
+      if (!values.json && changes.repaired.length > 0) {
+        process.stderr.write(
+          `schedules that had no next run, running again: ${changes.repaired.join(', ')}\n`,
+        );
+      }
     }
     const views = await listSchedules(queue, config);
     process.stdout.write(values.json ? `${JSON.stringify(views, null, 2)}\n` : `${renderSchedules(views)}\n`);

@@ -8,7 +8,7 @@ import { Worker, type Job } from 'bullmq';
 import { parseConfig, type Config } from '../../../config/load.js';
 import { scanJobOptions } from '../../../core/queue/connection.js';
 import { SCAN_QUEUE } from '../../../core/queue/jobs.js';
-import { syncSchedules } from '../../../workers/schedules.js';
+import { listSchedules, syncSchedules } from '../../../workers/schedules.js';
 import { startScanWorkers } from '../../../workers/scan-workers.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
 import { BULK_ENV, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
@@ -37,6 +37,27 @@ async function completed(runtime: TestRuntime, jobId: string): Promise<unknown> 
     if (state === 'failed') throw new Error(`${jobId} failed: ${job!.failedReason}`);
     await sleep(50);
   }
+}
+
+/** The run time BullMQ encodes in a scheduled run's id (`repeat:<scheduler id>:<ms>`). */
+const runTime = (jobId: string) => Number(jobId.split(':').at(-1));
+
+/**
+ * Leaves the scheduler as a worker that failed to add the run after `finished` leaves it (BullMQ adds
+ * it once the worker has taken a run, and only logs when that fails): recording the finished run,
+ * with no run after it in the queue.
+ */
+async function loseRunAfter(runtime: TestRuntime, finished: string): Promise<void> {
+  const [scheduler] = await runtime.queue.getJobSchedulers(0, -1);
+  expect(scheduler!.next, 'BullMQ added the next run').to.be.above(runTime(finished));
+  // Back to the finished run first: BullMQ refuses to remove the run a scheduler records.
+  await runtime.redis.zadd(
+    `${runtime.queueSettings.prefix}:${SCAN_QUEUE}:repeat`,
+    runTime(finished),
+    SCHEDULER,
+  );
+  await runtime.queue.remove(`repeat:${SCHEDULER}:${scheduler!.next}`);
+  expect((await runtime.queue.getJobSchedulers(0, -1))[0]!.next).to.equal(runTime(finished));
 }
 
 /** A worker that takes scheduled runs and does nothing with them (the scan itself is not the point). */
@@ -226,4 +247,54 @@ describe('schedules changed while runs are pending', function () {
       await runtime.dispose();
     }
   });
+  /**
+   * A cron every 4 s: its first run is taken and finishes, then the scheduler is left with no run
+   * after it. `missed`: the sync comes after the run that should have followed; `gone`: the finished
+   * run is removed too, as retention does once it is old.
+   */
+  async function expectNextRunRestored(mode: 'next' | 'missed' | 'gone') {
+    const config = (await world.config({ source: "\n    schedule: { cron: '*/4 * * * * *' }" })).config;
+    const runtime = await openTestRuntime(config, db.store);
+    try {
+      await syncSchedules(runtime.queue, config);
+      const [first] = await pendingRuns(runtime);
+      const taker = idleWorker(runtime);
+      try {
+        await completed(runtime, first!.id!);
+      } finally {
+        await taker.close();
+      }
+      await loseRunAfter(runtime, first!.id!);
+      if (mode === 'gone') {
+        expect(await runtime.queue.clean(0, 10, 'completed')).to.deep.equal([first!.id!]);
+      }
+      expect((await listSchedules(runtime.queue, config))[0]!.nextRun, 'no next run to show').to.equal(null);
+      expect(await pendingRuns(runtime)).to.deep.equal([]);
+      if (mode === 'missed') await sleep(runTime(first!.id!) + 4500 - Date.now());
+      expect(await syncSchedules(runtime.queue, config)).to.deep.include({
+        upserted: ['edge-bulk'],
+        repaired: ['edge-bulk'],
+      });
+      const runs = await pendingRuns(runtime);
+      expect(runs.length, 'one next run').to.equal(1);
+      if (mode === 'next') {
+        expect(dueAt(runs[0]!), 'the run after the finished one').to.equal(runTime(first!.id!) + 4000);
+      } else {
+        expect(dueAt(runs[0]!), 'a catch-up run, at once').to.be.at.most(Date.now());
+      }
+      const [view] = await listSchedules(runtime.queue, config);
+      expect(view!.nextRun).to.equal(new Date(runTime(runs[0]!.id!)).toISOString());
+    } finally {
+      await runtime.dispose();
+    }
+  }
+
+  it('a schedule left with no run after a finished one gets its next run at the next sync', () =>
+    expectNextRunRestored('next'));
+
+  it('a schedule left with no run after a finished one, past its next time, runs once at once', () =>
+    expectNextRunRestored('missed'));
+
+  it('a schedule whose finished run is gone too (retention) runs once at once after the next sync', () =>
+    expectNextRunRestored('gone'));
 });

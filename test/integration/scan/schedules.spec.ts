@@ -48,12 +48,14 @@ describe('scan schedules', function () {
         upserted: ['edge-a', 'edge-b', 'edge-c'],
         unchanged: [],
         removed: [],
+        repaired: [],
       });
       // Syncing the same config again touches nothing.
       expect(await syncSchedules(runtime.queue, configA)).to.deep.equal({
         upserted: [],
         unchanged: ['edge-a', 'edge-b', 'edge-c'],
         removed: [],
+        repaired: [],
       });
       // Scheduled runs retry as the config's queue says: a new retry policy updates the schedulers,
       // except one whose pending run is due (BullMQ runs an `every` scheduler's first job at once):
@@ -68,6 +70,7 @@ queue: { attempts: 2, backoffMs: 200 }`,
         upserted: ['edge-b'],
         unchanged: ['edge-a', 'edge-c'],
         removed: [],
+        repaired: [],
       });
       const retries = async () =>
         Object.fromEntries(
@@ -99,6 +102,7 @@ queue: { attempts: 2, backoffMs: 200 }`,
         upserted: ['edge-a', 'edge-c'],
         unchanged: ['edge-b'],
         removed: [],
+        repaired: [],
       });
       expect(await retries()).to.deep.equal({
         'schedule-edge-a': 2,

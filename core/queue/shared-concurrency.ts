@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { within } from './connection.js';
+import { callLease, joinNumber, type LeaseAnswer, type LeaseMode } from './share-lease.js';
 
 /**
  * The share of `total` that the member at `rank` (0 = the first to join) of `members` gets: the
@@ -72,66 +72,6 @@ export interface SharedConcurrencyOptions {
   onRedisError?: (reason: string) => void;
 }
 
-// Times come from Redis, not from each machine's clock, so workers on several machines agree; the
-// join order from a counter, so two joins in one millisecond are still ordered.
-// KEYS: the lease set (member -> expiry), the join counter, the acknowledgements (member -> the last
-// join number it made room for). ARGV: mode ('join' | 'beat' | 'leave'), member or process id,
-// lease ms, acknowledgement. Returns the member (a new one on 'join'), the live members with their
-// acknowledgements, and 1 when a beating member is no longer in the set (its lease lapsed, or the
-// keys were lost): it is not added again under its old place, but must join anew, last. The join
-// counter never expires, so a joiner after lost leases still ranks behind those that rejoin.
-const LEASE_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local lease = tonumber(ARGV[3])
-local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
-if #lapsed > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-  redis.call('HDEL', KEYS[3], unpack(lapsed))
-end
-local member = ARGV[2]
-if ARGV[1] == 'leave' then
-  redis.call('ZREM', KEYS[1], member)
-  redis.call('HDEL', KEYS[3], member)
-  return {member, {}}
-end
-if ARGV[1] == 'join' then
-  member = string.format('%015d', redis.call('INCR', KEYS[2])) .. ':' .. member
-elseif not redis.call('ZSCORE', KEYS[1], member) then
-  return {member, {}, 1}
-end
-redis.call('ZADD', KEYS[1], now + lease, member)
-redis.call('HSET', KEYS[3], member, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], lease * 2)
-redis.call('PEXPIRE', KEYS[3], lease * 2)
-local members = redis.call('ZRANGE', KEYS[1], 0, -1)
-local answer = {}
-for i, name in ipairs(members) do
-  answer[2 * i - 1] = name
-  answer[2 * i] = redis.call('HGET', KEYS[3], name) or '0'
-end
-return {member, answer, 0}
-`;
-
-interface Member {
-  name: string;
-  /** Its join number: the order of joining. */
-  joined: number;
-  /** The last join number it made room for. */
-  acked: number;
-}
-
-/** A member's join number: the order of joining (its name starts with it). */
-const joinNumber = (name: string): number => Number(name.slice(0, name.indexOf(':')));
-
-interface LeaseAnswer {
-  member: string;
-  /** Live members in join order. */
-  members: Member[];
-  /** The beating member is no longer in the set: it must join again. */
-  lapsed: boolean;
-}
-
 /**
  * The share of one source's `concurrency` for this process, kept in Redis under
  * `<prefix>:share:<sourceId>`. When Redis cannot answer, the process falls back to the whole budget
@@ -180,25 +120,8 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
     release();
   };
 
-  const call = async (mode: 'join' | 'beat' | 'leave', name: string, ack = 0): Promise<LeaseAnswer> => {
-    // Commands to a Redis that is down wait in ioredis's offline queue for ever: do not send them.
-    // ('connect' is up, its ready check still running.)
-    if (redis.status !== 'ready' && redis.status !== 'connect') throw new Error(`Redis is ${redis.status}`);
-    const keys = [key, `${key}:joins`, `${key}:acks`];
-    const answer = (await within(
-      redis.eval(LEASE_SCRIPT, keys.length, ...keys, mode, name, String(leaseMs), String(ack)),
-      leaseMs,
-      'Redis',
-    )) as [string, string[], number];
-    const [newMember, flat, lapsed] = answer;
-    const members: Member[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const name = flat[i]!;
-      members.push({ name, joined: joinNumber(name), acked: Number(flat[i + 1]) });
-    }
-    members.sort((a, b) => a.joined - b.joined);
-    return { member: newMember, members, lapsed: Number(lapsed) === 1 };
-  };
+  const call = (mode: LeaseMode, name: string, ack = 0): Promise<LeaseAnswer> =>
+    callLease(redis, key, mode, name, leaseMs, ack);
 
   const lastJoin = (answer: LeaseAnswer): number => Math.max(0, ...answer.members.map((m) => m.joined));
 

@@ -294,6 +294,26 @@ describe('a source’s concurrency shared through Redis', () => {
     expect(await a.redis.zcard(`${prefix}:share:edge-leaving`)).to.equal(1);
   });
 
+  it('never holds two places in the set when Redis answers a join too late for the process to hear', async () => {
+    const a = await worker('edge-late', 2);
+    const setKey = `${prefix}:share:edge-late`;
+    // Redis holds every write for 500 ms: a's join gives up after a lease (300 ms) and a's next beat
+    // joins again, while Redis still holds the first join. Both run once Redis answers again.
+    await pauseRedisWrites(500);
+    const joining = a.share.join();
+    const sizes: number[] = [];
+    const watcher = new Redis(REDIS_URL);
+    connections.push(watcher);
+    for (const end = Date.now() + 1200; Date.now() < end;) {
+      sizes.push(await watcher.zcard(setKey));
+      await sleep(10);
+    }
+    await joining;
+    expect(a.errors.length, 'the join gave up').to.be.above(0);
+    expect(Math.max(...sizes), 'places a holds at once').to.equal(1);
+    expect(await watcher.zcard(setKey)).to.equal(1);
+  });
+
   it('falls back to the whole budget when Redis cannot answer on joining', async () => {
     const down = new Redis('redis://127.0.0.1:1', {
       maxRetriesPerRequest: null,

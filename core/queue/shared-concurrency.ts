@@ -176,8 +176,13 @@ export function sharedConcurrency(redis: Redis, opts: SharedConcurrencyOptions):
       if (answer.lapsed) answer = await patiently(() => call('join', processId));
       member = answer.member;
     }
-    acked = accountedFor = lastJoin(answer);
-    setShare(shareIn(answer));
+    // The joins since (`made` counts those it made room for while it waited) are acknowledged once
+    // this process's requests in flight, some maybe from before a lapse, fit in its share.
+    const share = shareIn(answer);
+    accountedFor = lastJoin(answer);
+    acked = opts.inFlight() <= share ? accountedFor : made;
+    setShare(share);
+    if (accountedFor > acked) void ackSoon();
   };
 
   /** Redis did not answer for a lease's time: read with the whole budget rather than not at all. */

@@ -213,6 +213,32 @@ describe('a source’s concurrency shared through Redis', () => {
     await eventually(() => aReadable && a.share.current === 1, 'a reads again once b has left');
   });
 
+  it('admits a later joiner only once the requests a rejoined process sent before its lapse fit in its share', async () => {
+    let aInFlight = 2;
+    let bInFlight = 0;
+    const a = await worker('edge-rejoin', 3, { inFlight: () => aInFlight });
+    const b = await worker('edge-rejoin', 3, { inFlight: () => bInFlight });
+    const d = await worker('edge-rejoin', 3);
+    await a.share.join();
+    // a's link drops past its lease: b takes the whole budget and reads with it.
+    a.redis.disconnect();
+    await b.share.join();
+    bInFlight = 3;
+    await a.redis.connect();
+    // a joins again, behind b, with 2 of its requests from before still in flight; d joins behind a.
+    await eventually(() => a.share.current === 0, 'a waits to be admitted again');
+    const dJoining = startJoining(d.share);
+    await sleep(3 * BEAT_MS);
+    // b comes down to its share of three (1): it makes room for a and d.
+    bInFlight = 1;
+    await eventually(() => a.share.current === 1, 'a is admitted');
+    // b 1 + a 2 + d 1 would be 4 of 3: d waits while a's old requests do not fit in a's share.
+    await sleep(5 * BEAT_MS);
+    expect(dJoining.joined(), 'd waits for a to come down to its share').to.equal(false);
+    aInFlight = 1;
+    await eventually(() => dJoining.joined() && d.share.current === 1, 'd reads once a has come down');
+  });
+
   it('keeps a joiner behind the process reading after Redis lost the keys (a restart without persistence)', async () => {
     const a = await worker('edge-lost', 1, { inFlight: () => a.share.current });
     const b = await worker('edge-lost', 1);

@@ -69,7 +69,7 @@ function sameOptions(existing: JobSchedulerJson, jobOptions: JobsOptions): boole
 }
 
 /** The states of a job no worker has taken yet. */
-const NOT_TAKEN = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'paused']);
+const NOT_TAKEN = new Set(['waiting', 'delayed', 'prioritized']);
 
 /** The id BullMQ gives a scheduler's run due at `next` (ms). */
 const pendingRunId = (schedulerId: string, next: number) => `repeat:${schedulerId}:${next}`;
@@ -101,12 +101,30 @@ async function recordedRun(
 const isLive = (run: RecordedRun) => run === 'waiting' || run === 'taken';
 
 /**
- * Whether a scheduler whose recorded run is no longer live has missed a run since: the run after the
- * finished one (by the scheduler's own timing), or the gone one itself, was due before `now`.
+ * The scheduler `id` and what became of its recorded run, read until the scheduler records the same
+ * run before and after the look at it: a worker that takes the run records the next one meanwhile,
+ * and a run taken and finished since a first read must not pass for one left with no next run.
  */
-function missedRun(scheduler: JobSchedulerJson, run: RecordedRun, now: number): boolean {
+async function schedulerAndRun(
+  queue: Queue,
+  id: string,
+): Promise<{ scheduler: JobSchedulerJson | undefined; run: RecordedRun }> {
+  let scheduler = await queue.getJobScheduler(id);
+  for (;;) {
+    const run = scheduler ? await recordedRun(queue, id, scheduler.next) : 'gone';
+    const again = await queue.getJobScheduler(id);
+    if (again?.next === scheduler?.next) return { scheduler: again, run };
+    scheduler = again;
+  }
+}
+
+/**
+ * Whether a scheduler whose recorded run is no longer live has missed a run since: the run after the
+ * recorded one, by the scheduler's own timing, was due before `now`. A gone run is taken for a
+ * finished one removed since: BullMQ refuses to remove a run its scheduler records while it waits.
+ */
+function missedRun(scheduler: JobSchedulerJson, now: number): boolean {
   if (scheduler.next === undefined) return false;
-  if (run === 'gone') return scheduler.next <= now;
   const after =
     scheduler.every !== undefined
       ? scheduler.next + scheduler.every
@@ -122,10 +140,9 @@ function missedRun(scheduler: JobSchedulerJson, run: RecordedRun, now: number): 
  */
 async function removeSchedule(queue: Queue, scheduler: JobSchedulerJson): Promise<void> {
   await queue.removeJobScheduler(scheduler.key);
-  if (scheduler.next === undefined) return;
-  const run = await queue.getJob(pendingRunId(scheduler.key, scheduler.next));
   // Only a run not yet taken: a finished one is history, and an active one is locked anyway.
-  if (run && NOT_TAKEN.has(await run.getState())) await queue.remove(run.id!);
+  if ((await recordedRun(queue, scheduler.key, scheduler.next)) === 'waiting')
+    await queue.remove(pendingRunId(scheduler.key, scheduler.next!));
 }
 
 /** What a sync did, by source id. */
@@ -170,8 +187,7 @@ export async function syncSchedules(queue: Queue, config: Config): Promise<Sched
   const jobOptions = scanJobOptions(config.queue);
   const repaired: string[] = [];
   for (const [id, { repeat, sourceId }] of wanted) {
-    const current = existing.get(id);
-    const run = current ? await recordedRun(queue, id, current.next) : 'gone';
+    const { scheduler: current, run } = await schedulerAndRun(queue, id);
     const now = Date.now();
     const overdue = run === 'waiting' && current!.next! <= now;
     // New job options (retries from `queue`, or those of an older version) wait while the pending
@@ -184,11 +200,14 @@ export async function syncSchedules(queue: Queue, config: Config): Promise<Sched
     // and a run it has missed since its last one is caught up at once, as an overdue run is.
     const stalled = current !== undefined && !isLive(run);
     if (stalled) repaired.push(sourceId);
-    const catchUp = overdue || (stalled && missedRun(current, run, now));
+    const catchUp = overdue || (stalled && missedRun(current, now));
     // A new timing replaces the pending run with the new one's next run, computed from now: an
     // overdue run (everything was down past it) would be lost, so the new cron runs once at once, then
-    // on its own times (BullMQ keeps `immediately` out of the stored schedule). An `every` scheduler
-    // runs its first job at once anyway.
+    // on its own times (BullMQ keeps `immediately` out of the stored schedule). A new or changed
+    // `every` scheduler runs its first job at once anyway; an unchanged one counts from the run it
+    // records, so one that missed a run starts anew.
+    if (stalled && catchUp && 'every' in repeat && sameRun(current, repeat, sourceId))
+      await queue.removeJobScheduler(id);
     const timing = catchUp && 'pattern' in repeat ? { ...repeat, immediately: true } : repeat;
     await queue.upsertJobScheduler(id, timing, {
       name: 'scheduled-scan',

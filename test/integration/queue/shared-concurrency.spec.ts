@@ -323,9 +323,10 @@ describe('a source’s concurrency shared through Redis', () => {
   it('never holds two places in the set when Redis answers a join too late for the process to hear', async () => {
     const a = await worker('edge-late', 2);
     const setKey = `${prefix}:share:edge-late`;
-    // Redis holds every write for 500 ms: a's join gives up after a lease (300 ms) and a's next beat
-    // joins again, while Redis still holds the first join. Both run once Redis answers again.
-    await pauseRedisWrites(500);
+    // Redis holds every write for 800 ms: a's join gives up after a lease (300 ms, asked twice at
+    // most) and a's next beat joins again, while Redis still holds the first joins. All run once Redis
+    // answers again.
+    await pauseRedisWrites(800);
     const joining = a.share.join();
     const sizes: number[] = [];
     const watcher = new Redis(REDIS_URL);

@@ -248,12 +248,15 @@ describe('schedules changed while runs are pending', function () {
     }
   });
   /**
-   * A cron every 4 s: its first run is taken and finishes, then the scheduler is left with no run
-   * after it. `missed`: the sync comes after the run that should have followed; `gone`: the finished
-   * run is removed too, as retention does once it is old.
+   * A schedule every 4 s (a cron, or an interval): its first run is taken and finishes, then the
+   * scheduler is left with no run after it. `missed`: the sync comes after the run that should have
+   * followed; `gone`: the finished run is removed too, as retention does once it is old.
    */
-  async function expectNextRunRestored(mode: 'next' | 'missed' | 'gone') {
-    const config = (await world.config({ source: "\n    schedule: { cron: '*/4 * * * * *' }" })).config;
+  async function expectNextRunRestored(
+    mode: 'next' | 'missed' | 'gone',
+    schedule = "{ cron: '*/4 * * * * *' }",
+  ) {
+    const config = (await world.config({ source: `\n    schedule: ${schedule}` })).config;
     const runtime = await openTestRuntime(config, db.store);
     try {
       await syncSchedules(runtime.queue, config);
@@ -277,10 +280,10 @@ describe('schedules changed while runs are pending', function () {
       });
       const runs = await pendingRuns(runtime);
       expect(runs.length, 'one next run').to.equal(1);
-      if (mode === 'next') {
-        expect(dueAt(runs[0]!), 'the run after the finished one').to.equal(runTime(first!.id!) + 4000);
-      } else {
+      if (mode === 'missed') {
         expect(dueAt(runs[0]!), 'a catch-up run, at once').to.be.at.most(Date.now());
+      } else {
+        expect(dueAt(runs[0]!), 'the run after the finished one').to.equal(runTime(first!.id!) + 4000);
       }
       const [view] = await listSchedules(runtime.queue, config);
       expect(view!.nextRun).to.equal(new Date(runTime(runs[0]!.id!)).toISOString());
@@ -295,6 +298,9 @@ describe('schedules changed while runs are pending', function () {
   it('a schedule left with no run after a finished one, past its next time, runs once at once', () =>
     expectNextRunRestored('missed'));
 
-  it('a schedule whose finished run is gone too (retention) runs once at once after the next sync', () =>
+  it('an interval left with no run after a finished one, past its next time, runs once at once', () =>
+    expectNextRunRestored('missed', '{ every: 4s }'));
+
+  it('a schedule whose finished run is gone too (retention) gets the run after it', () =>
     expectNextRunRestored('gone'));
 });

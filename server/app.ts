@@ -111,7 +111,7 @@ const BOARD_DOC = {
 export function createApp(deps: AppDeps): Express {
   const { config, store, logger } = deps;
   const api = config.api;
-  const metrics = deps.metrics ?? createMetrics({ store, queue: deps.queue });
+  const metrics = deps.metrics ?? createMetrics({ store, queue: deps.queue, schedules: deps.schedules });
   const full = { ...deps, metrics, now: deps.now ?? (() => new Date()) };
 
   const app = express();

@@ -11,7 +11,7 @@ export interface SourceSchedule {
   every: string | null;
   cron: string | null;
   timezone: string | null;
-  /** ISO 8601, or null when no run is pending. */
+  /** ISO 8601, or null when no run is to come (workers/schedules.ts `ScheduleView`). */
   nextRun: string | null;
 }
 

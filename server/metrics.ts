@@ -6,6 +6,7 @@
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '../core/store/store.js';
+import type { SourceSchedule } from './deps.js';
 
 /** The job states whose counts become `anpr_queue_jobs{state}`. */
 const JOB_STATES = [
@@ -25,10 +26,15 @@ export interface ApiMetrics {
 }
 
 /**
- * A registry with the auditor's metrics. `store` and `queue` are read on every scrape; a scrape fails
- * (and /metrics answers 503) when either does not answer.
+ * A registry with the auditor's metrics. `store`, `queue` and `schedules` (when given) are read on
+ * every scrape; a scrape fails (and /metrics answers 503) when one does not answer.
  */
-export function createMetrics(opts: { store: Store; queue: Queue; defaultMetrics?: boolean }): ApiMetrics {
+export function createMetrics(opts: {
+  store: Store;
+  queue: Queue;
+  schedules?: () => Promise<SourceSchedule[]>;
+  defaultMetrics?: boolean;
+}): ApiMetrics {
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'anpr_' });
 
@@ -104,6 +110,25 @@ export function createMetrics(opts: { store: Store; queue: Queue; defaultMetrics
       for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
     },
   });
+
+  if (opts.schedules) {
+    const schedules = opts.schedules;
+    new Gauge({
+      name: 'anpr_schedule_next_run_timestamp_seconds',
+      help:
+        'Next run of each scheduled source (Unix time); 0 when none is to come. Alert on 0, or on a ' +
+        'time long past (runs overdue: no worker takes them)',
+      labelNames: ['source'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const s of await schedules()) {
+          if (s.every === null && s.cron === null) continue;
+          this.set({ source: s.sourceId }, s.nextRun === null ? 0 : Date.parse(s.nextRun) / 1000);
+        }
+      },
+    });
+  }
 
   const httpRequests = new Counter({
     name: 'anpr_http_requests_total',

@@ -9,6 +9,7 @@ import { renderSchedules } from '../../../bin/commands/schedules.command.js';
 import { startServer, type RunningServer } from '../../../bin/commands/server.command.js';
 import { createLogger } from '../../../core/log.js';
 import { createRedis } from '../../../core/queue/connection.js';
+import { SCAN_QUEUE } from '../../../core/queue/jobs.js';
 import type { Store } from '../../../core/store/store.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
 import { DEFAULT_SOURCES, testConfig } from './harness.js';
@@ -70,6 +71,31 @@ describe('anpr-audit serve', function () {
     expect(body.items.find((s) => s.id === 'vendor-b')!.schedule.nextRun).to.equal(null);
     expect(lines.join('')).to.include('"msg":"schedules synced"');
     expect(running!.workers).to.not.equal(null);
+  });
+
+  it("exports each scheduled source's next run as a metric, 0 once none is to come", async () => {
+    const get = async (path: string, token: string) =>
+      fetch(`${running!.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const sources = (await (await get('/api/v1/sources', tokens.admin)).json()) as {
+      items: Array<{ id: string; schedule: { nextRun: string | null } }>;
+    };
+    const nextRun = sources.items.find((s) => s.id === 'edge-a')!.schedule.nextRun!;
+    const metric = async () => {
+      const text = await (await get('/metrics', tokens.viewer)).text();
+      return text.split('\n').filter((line) => line.startsWith('anpr_schedule_next_run_timestamp_seconds{'));
+    };
+    expect(await metric()).to.deep.equal([
+      `anpr_schedule_next_run_timestamp_seconds{source="edge-a"} ${Date.parse(nextRun) / 1000}`,
+    ]);
+    // The scheduler left recording a run that is not in the queue (as a failed add of its next run
+    // leaves it once the finished run is cleaned away): no run is to come.
+    const redis = createRedis(config.redis.url);
+    try {
+      await redis.zadd(`${prefix}:${SCAN_QUEUE}:repeat`, 1_000, 'schedule-edge-a');
+    } finally {
+      await redis.quit();
+    }
+    expect(await metric()).to.deep.equal(['anpr_schedule_next_run_timestamp_seconds{source="edge-a"} 0']);
   });
 
   it('stops gracefully: the request in flight finishes, then nothing is accepted', async () => {

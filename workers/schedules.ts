@@ -3,8 +3,10 @@
  * makes Redis match it (added, changed and removed sources). A scheduler keeps one pending job at a
  * time, so runs missed while every worker was down collapse into one catch-up run.
  */
+import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { getNextMillis, type JobSchedulerJson, type JobsOptions, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Config, SourceConfig } from '../config/load.js';
 import { scanJobOptions } from '../core/queue/connection.js';
 import type { ScheduledScanData } from '../core/queue/jobs.js';
@@ -157,6 +159,54 @@ export interface ScheduleChanges {
   repaired: string[];
 }
 
+/** The schedulers the config asks for, by scheduler id. */
+function wantedSchedules(config: Config): Map<string, { repeat: Repeat; sourceId: string }> {
+  const wanted = new Map<string, { repeat: Repeat; sourceId: string }>();
+  for (const source of config.sources) {
+    const repeat = repeatOf(source, config.contract.timezone);
+    if (repeat) wanted.set(`${PREFIX}${source.id}`, { repeat, sourceId: source.id });
+  }
+  return wanted;
+}
+
+/**
+ * Makes the scheduler `id` run `repeat` for `sourceId` with `jobOptions`, as syncSchedules describes.
+ * With `repairOnly`, it touches only a scheduler that already runs `repeat` and has no run to come.
+ */
+async function syncOne(
+  queue: Queue,
+  id: string,
+  { repeat, sourceId }: { repeat: Repeat; sourceId: string },
+  jobOptions: JobsOptions,
+  repairOnly: boolean,
+): Promise<'unchanged' | 'upserted' | 'repaired'> {
+  const { scheduler: current, run } = await schedulerAndRun(queue, id);
+  const now = Date.now();
+  const overdue = run === 'waiting' && current!.next! <= now;
+  const same = sameRun(current, repeat, sourceId);
+  // New job options (retries from `queue`, or those of an older version) wait while the pending
+  // run is overdue: applying them now would drop the catch-up run. A later sync applies them.
+  if (same && isLive(run) && (overdue || sameOptions(current!, jobOptions))) return 'unchanged';
+  // A scheduler with no live run left would never run again: the upsert below adds its next run,
+  // and a run it has missed since its last one is caught up at once, as an overdue run is.
+  const stalled = current !== undefined && !isLive(run);
+  if (repairOnly && !(stalled && same)) return 'unchanged';
+  const catchUp = overdue || (stalled && missedRun(current, now));
+  // A new timing replaces the pending run with the new one's next run, computed from now: an
+  // overdue run (everything was down past it) would be lost, so the new cron runs once at once, then
+  // on its own times (BullMQ keeps `immediately` out of the stored schedule). A new or changed
+  // `every` scheduler runs its first job at once anyway; an unchanged one counts from the run it
+  // records, so one that missed a run starts anew.
+  if (stalled && catchUp && 'every' in repeat && same) await queue.removeJobScheduler(id);
+  const timing = catchUp && 'pattern' in repeat ? { ...repeat, immediately: true } : repeat;
+  await queue.upsertJobScheduler(id, timing, {
+    name: 'scheduled-scan',
+    data: { sourceId } satisfies ScheduledScanData,
+    opts: jobOptions,
+  });
+  return stalled ? 'repaired' : 'upserted';
+}
+
 /**
  * Makes the queue's job schedulers match the config: adds and updates the schedulers of scheduled
  * sources and removes those of sources no longer scheduled. A scheduler that already matches is not
@@ -166,57 +216,57 @@ export interface ScheduleChanges {
  * happened to them.
  */
 export async function syncSchedules(queue: Queue, config: Config): Promise<ScheduleChanges> {
-  const wanted = new Map<string, { repeat: Repeat; sourceId: string }>();
-  for (const source of config.sources) {
-    const repeat = repeatOf(source, config.contract.timezone);
-    if (repeat) wanted.set(`${PREFIX}${source.id}`, { repeat, sourceId: source.id });
-  }
+  const wanted = wantedSchedules(config);
   const existing = new Map((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s]));
-  const removed: string[] = [];
+  const changes: ScheduleChanges = { upserted: [], unchanged: [], removed: [], repaired: [] };
   for (const key of existing.keys()) {
     if (key.startsWith(PREFIX) && !wanted.has(key)) {
       await removeSchedule(queue, existing.get(key)!);
-      removed.push(key.slice(PREFIX.length));
+      changes.removed.push(key.slice(PREFIX.length));
     }
   }
-  const upserted: string[] = [];
-  const kept: string[] = [];
   // A scheduled run's job options are every scan job's: retries as the config's `queue` says, kept for
   // days by age. Never a count limit: BullMQ applies one to the queue's whole completed or failed
   // set, so each finished run would trim the jobs of every scan, running ones included.
   const jobOptions = scanJobOptions(config.queue);
-  const repaired: string[] = [];
-  for (const [id, { repeat, sourceId }] of wanted) {
-    const { scheduler: current, run } = await schedulerAndRun(queue, id);
-    const now = Date.now();
-    const overdue = run === 'waiting' && current!.next! <= now;
-    // New job options (retries from `queue`, or those of an older version) wait while the pending
-    // run is overdue: applying them now would drop the catch-up run. A later sync applies them.
-    if (sameRun(current, repeat, sourceId) && isLive(run) && (overdue || sameOptions(current!, jobOptions))) {
-      kept.push(sourceId);
-      continue;
-    }
-    // A scheduler with no live run left would never run again: the upsert below adds its next run,
-    // and a run it has missed since its last one is caught up at once, as an overdue run is.
-    const stalled = current !== undefined && !isLive(run);
-    if (stalled) repaired.push(sourceId);
-    const catchUp = overdue || (stalled && missedRun(current, now));
-    // A new timing replaces the pending run with the new one's next run, computed from now: an
-    // overdue run (everything was down past it) would be lost, so the new cron runs once at once, then
-    // on its own times (BullMQ keeps `immediately` out of the stored schedule). A new or changed
-    // `every` scheduler runs its first job at once anyway; an unchanged one counts from the run it
-    // records, so one that missed a run starts anew.
-    if (stalled && catchUp && 'every' in repeat && sameRun(current, repeat, sourceId))
-      await queue.removeJobScheduler(id);
-    const timing = catchUp && 'pattern' in repeat ? { ...repeat, immediately: true } : repeat;
-    await queue.upsertJobScheduler(id, timing, {
-      name: 'scheduled-scan',
-      data: { sourceId } satisfies ScheduledScanData,
-      opts: jobOptions,
-    });
-    upserted.push(sourceId);
+  for (const [id, want] of wanted) {
+    const outcome = await syncOne(queue, id, want, jobOptions, false);
+    if (outcome === 'unchanged') changes.unchanged.push(want.sourceId);
+    else changes.upserted.push(want.sourceId);
+    if (outcome === 'repaired') changes.repaired.push(want.sourceId);
   }
-  return { upserted, unchanged: kept, removed, repaired };
+  return changes;
+}
+
+const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * Gives the schedulers of the config that have no run to come their next run again, and changes
+ * nothing else: safe to run every few minutes from every `serve` process, even from processes whose
+ * configs differ for a while (a rolling change), since a scheduler another config set differently is
+ * left alone. One process repairs at a time (a lock in Redis for `lockMs`); returns the source ids
+ * repaired, or null when another process held the lock.
+ */
+export async function repairSchedules(
+  queue: Queue,
+  redis: Redis,
+  config: Config,
+  lockMs = 30_000,
+): Promise<string[] | null> {
+  const lock = `${queue.qualifiedName}:schedule-repair`;
+  const token = randomUUID();
+  if ((await redis.set(lock, token, 'PX', lockMs, 'NX')) !== 'OK') return null;
+  try {
+    const jobOptions = scanJobOptions(config.queue);
+    const repaired: string[] = [];
+    for (const [id, want] of wantedSchedules(config)) {
+      if ((await syncOne(queue, id, want, jobOptions, true)) === 'repaired') repaired.push(want.sourceId);
+    }
+    return repaired;
+  } finally {
+    // Only our own lock: one that outlived `lockMs` may be another process's by now.
+    await redis.eval(RELEASE_LOCK, 1, lock, token);
+  }
 }
 
 /** Every source's schedule and next run, for the API and the CLI. */

@@ -13,7 +13,7 @@ import type { Store } from '../../core/store/store.js';
 import { createApp } from '../../server/app.js';
 import { gracefulShutdown, httpServerStep, type ShutdownStep } from '../../server/shutdown.js';
 import { startScanWorkers, type ScanWorkers } from '../../workers/scan-workers.js';
-import { listSchedules, syncSchedules } from '../../workers/schedules.js';
+import { listSchedules, repairSchedules, syncSchedules } from '../../workers/schedules.js';
 
 export interface ServerOptions {
   /** Run scan workers and sync the schedulers in this process too. */
@@ -24,6 +24,11 @@ export interface ServerOptions {
   logger?: Logger;
   /** Queue prefix and store to use instead of the config's (tests). */
   runtime?: { prefix?: string; store?: Store };
+  /**
+   * With `workers`: how often to give a schedule left with no run to come its next run again
+   * (workers/schedules.ts `repairSchedules`). Default 60 s.
+   */
+  scheduleRepairMs?: number;
 }
 
 /** A running API process. */
@@ -51,11 +56,32 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
   const logger = opts.logger ?? createLogger();
   const runtime = await openRuntime(config, opts.runtime ?? {});
   let workers: ScanWorkers | null = null;
+  // BullMQ adds a schedule's next run when a worker takes one and only logs when that fails: a
+  // schedule would stop for good, unattended, until the next start.
+  let repairTimer: NodeJS.Timeout | null = null;
+  let repairing: Promise<void> | null = null;
+  const repair = (): Promise<void> =>
+    (repairing ??= repairSchedules(runtime.queue, runtime.redis, config)
+      .then((repaired) => {
+        if (repaired && repaired.length > 0)
+          logger.warn({ repaired }, 'schedules had no run to come: gave them their next run');
+      })
+      .catch((error: unknown) => logger.error({ err: (error as Error).message }, 'schedule repair failed'))
+      .finally(() => {
+        repairing = null;
+      }));
+  const stopRepairs = async (): Promise<void> => {
+    if (repairTimer) clearInterval(repairTimer);
+    repairTimer = null;
+    await repairing;
+  };
   try {
     if (opts.workers) {
       workers = await startScanWorkers(runtime, { concurrency: opts.concurrency ?? 4, logger });
       const changes = await syncSchedules(runtime.queue, config);
       logger.info(changes, 'schedules synced');
+      repairTimer = setInterval(() => void repair(), opts.scheduleRepairMs ?? 60_000);
+      repairTimer.unref();
     }
     const app = createApp({
       config,
@@ -87,6 +113,7 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
       stop: (timeoutMs = config.api.shutdownTimeoutSeconds * 1000) => {
         const steps: ShutdownStep[] = [httpServerStep(http)];
         if (owned) {
+          steps.push({ name: 'schedule repairs', close: stopRepairs });
           steps.push({
             name: 'scan workers',
             close: () => owned.close(),
@@ -98,6 +125,7 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
       },
     };
   } catch (error) {
+    await stopRepairs();
     await workers?.close();
     await runtime.close();
     throw error;

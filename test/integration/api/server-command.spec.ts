@@ -12,6 +12,7 @@ import { createRedis } from '../../../core/queue/connection.js';
 import { SCAN_QUEUE } from '../../../core/queue/jobs.js';
 import type { Store } from '../../../core/store/store.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
+import { listSchedules } from '../../../workers/schedules.js';
 import { DEFAULT_SOURCES, testConfig } from './harness.js';
 
 describe('anpr-audit serve', function () {
@@ -96,6 +97,47 @@ describe('anpr-audit serve', function () {
       await redis.quit();
     }
     expect(await metric()).to.deep.equal(['anpr_schedule_next_run_timestamp_seconds{source="edge-a"} 0']);
+  });
+
+  it('gives a schedule left with no run to come its next run again, without a restart', async () => {
+    const repairPrefix = `${prefix}-repair`;
+    const logged: string[] = [];
+    const logger = createLogger({
+      destination: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          logged.push(chunk.toString('utf8'));
+          done();
+        },
+      }),
+    });
+    const other = await startServer(config, {
+      workers: true,
+      port: 0,
+      host: '127.0.0.1',
+      logger,
+      runtime: { prefix: repairPrefix, store: t.store },
+      scheduleRepairMs: 200,
+    });
+    const redis = createRedis(config.redis.url);
+    try {
+      const nextRun = async () => (await listSchedules(other.runtime.queue, config))[0]!.nextRun;
+      const planned = await nextRun();
+      expect(planned).to.be.a('string');
+      // As a worker that failed to add the next run leaves the scheduler, once its finished run is
+      // cleaned away: recording a run of a minute ago, with nothing after it in the queue.
+      await redis.zadd(`${repairPrefix}:${SCAN_QUEUE}:repeat`, Date.now() - 60_000, 'schedule-edge-a');
+      await other.runtime.queue.remove(`repeat:schedule-edge-a:${Date.parse(planned!)}`);
+      expect(await nextRun()).to.equal(null);
+      const deadline = Date.now() + 10_000;
+      while ((await nextRun()) === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await nextRun(), 'the run after the last one, as planned').to.equal(planned);
+      expect(logged.join('')).to.include('schedules had no run to come');
+    } finally {
+      await other.stop(5000);
+      const keys = await redis.keys(`${repairPrefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+    }
   });
 
   it('stops gracefully: the request in flight finishes, then nothing is accepted', async () => {

@@ -8,7 +8,7 @@ import { Worker, type Job } from 'bullmq';
 import { parseConfig, type Config } from '../../../config/load.js';
 import { scanJobOptions } from '../../../core/queue/connection.js';
 import { SCAN_QUEUE } from '../../../core/queue/jobs.js';
-import { listSchedules, syncSchedules } from '../../../workers/schedules.js';
+import { listSchedules, repairSchedules, syncSchedules } from '../../../workers/schedules.js';
 import { startScanWorkers } from '../../../workers/scan-workers.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
 import { BULK_ENV, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
@@ -303,4 +303,38 @@ describe('schedules changed while runs are pending', function () {
 
   it('a schedule whose finished run is gone too (retention) gets the run after it', () =>
     expectNextRunRestored('gone'));
+  it('repairs only what it is sure of: a schedule set otherwise by another config stays, and one process at a time', async () => {
+    const config = (await world.config({ source: "\n    schedule: { cron: '*/4 * * * * *' }" })).config;
+    const runtime = await openTestRuntime(config, db.store);
+    try {
+      await syncSchedules(runtime.queue, config);
+      const [first] = await pendingRuns(runtime);
+      const taker = idleWorker(runtime);
+      try {
+        await completed(runtime, first!.id!);
+      } finally {
+        await taker.close();
+      }
+      await loseRunAfter(runtime, first!.id!);
+      // A process still on a config with another timing (a rolling change) leaves the scheduler be.
+      const otherTiming = (await world.config({ source: "\n    schedule: { cron: '*/5 * * * * *' }" }))
+        .config;
+      expect(await repairSchedules(runtime.queue, runtime.redis, otherTiming)).to.deep.equal([]);
+      expect(await pendingRuns(runtime)).to.deep.equal([]);
+      // While another process repairs (its lock held), this one does nothing.
+      const lock = `${runtime.queueSettings.prefix}:${SCAN_QUEUE}:schedule-repair`;
+      await runtime.redis.set(lock, 'another process', 'PX', 5000);
+      expect(await repairSchedules(runtime.queue, runtime.redis, config)).to.equal(null);
+      expect(await pendingRuns(runtime)).to.deep.equal([]);
+      await runtime.redis.del(lock);
+      expect(await repairSchedules(runtime.queue, runtime.redis, config)).to.deep.equal(['edge-bulk']);
+      const runs = await pendingRuns(runtime);
+      expect(runs.map(dueAt)).to.deep.equal([runTime(first!.id!) + 4000]);
+      // Once repaired, nothing is left to repair, and the lock is released.
+      expect(await repairSchedules(runtime.queue, runtime.redis, config)).to.deep.equal([]);
+      expect(await runtime.redis.exists(lock)).to.equal(0);
+    } finally {
+      await runtime.dispose();
+    }
+  });
 });

@@ -3,12 +3,13 @@
  * makes Redis match it (added, changed and removed sources). A scheduler keeps one pending job at a
  * time, so runs missed while every worker was down collapse into one catch-up run.
  */
-import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { getNextMillis, type JobSchedulerJson, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config, SourceConfig } from '../config/load.js';
+import pRetry from 'p-retry';
 import { scanJobOptions } from '../core/queue/connection.js';
+import { withRedisLock } from '../core/queue/redis-lock.js';
 import type { ScheduledScanData } from '../core/queue/jobs.js';
 
 const PREFIX = 'schedule-';
@@ -30,7 +31,7 @@ export interface ScheduleView {
   /**
    * The next run (ISO 8601): the run the scheduler waits for, or the one a worker has just taken.
    * Null when none is to come: no scheduler, or one whose recorded run has finished or gone (the
-   * next sync gives it its next run again).
+   * next sync, or `serve`'s repair within a minute, gives it its next run again).
    */
   nextRun: string | null;
 }
@@ -80,7 +81,7 @@ const pendingRunId = (schedulerId: string, next: number) => `repeat:${schedulerI
  * What became of the run a scheduler records as its next one: `waiting` for its time or a worker,
  * `taken` by a worker, `finished`, or `gone` from the queue. BullMQ adds the run after it when a
  * worker takes it, so a scheduler whose recorded run has finished or gone never runs again by
- * itself: a worker failed to add the next run (BullMQ logs it and carries on), and the finished run
+ * itself: a worker failed to add the next run (BullMQ retries through stall recovery, and a run that keeps failing so ends failed), and the finished run
  * may since have been removed (retention, or a clean of finished jobs). BullMQ refuses to remove or
  * drain a run a scheduler records while it waits.
  */
@@ -147,6 +148,15 @@ async function removeSchedule(queue: Queue, scheduler: JobSchedulerJson): Promis
     await queue.remove(pendingRunId(scheduler.key, scheduler.next!));
 }
 
+/**
+ * Syncs and repairs hold this lock, so that two processes never judge and rewrite one scheduler at
+ * once (each could add a catch-up run). Outside BullMQ's keys of the queue (`<prefix>:<queue>:*`),
+ * where it could meet a job's id. A pass takes milliseconds; the lock outlives a crashed holder by
+ * `LOCK_MS` at most.
+ */
+const lockKey = (queue: Queue) => `${queue.qualifiedName}-schedules-lock`;
+const LOCK_MS = 30_000;
+
 /** What a sync did, by source id. */
 export interface ScheduleChanges {
   /** Added, changed, or given their next run again. */
@@ -192,18 +202,25 @@ async function syncOne(
   const stalled = current !== undefined && !isLive(run);
   if (repairOnly && !(stalled && same)) return 'unchanged';
   const catchUp = overdue || (stalled && missedRun(current, now));
+  // A worker that took the recorded run meanwhile has moved the scheduler on: judge it anew.
+  if ((await queue.getJobScheduler(id))?.next !== current?.next)
+    return syncOne(queue, id, { repeat, sourceId }, jobOptions, repairOnly);
   // A new timing replaces the pending run with the new one's next run, computed from now: an
   // overdue run (everything was down past it) would be lost, so the new cron runs once at once, then
   // on its own times (BullMQ keeps `immediately` out of the stored schedule). A new or changed
   // `every` scheduler runs its first job at once anyway; an unchanged one counts from the run it
   // records, so one that missed a run starts anew.
-  if (stalled && catchUp && 'every' in repeat && same) await queue.removeJobScheduler(id);
+  const startAnew = stalled && catchUp && 'every' in repeat && same;
+  if (startAnew) await queue.removeJobScheduler(id);
   const timing = catchUp && 'pattern' in repeat ? { ...repeat, immediately: true } : repeat;
-  await queue.upsertJobScheduler(id, timing, {
+  const template = {
     name: 'scheduled-scan',
     data: { sourceId } satisfies ScheduledScanData,
-    opts: jobOptions,
-  });
+    // A repair keeps the options the scheduler has: another process's config may have set them.
+    opts: repairOnly ? (current!.template?.opts ?? jobOptions) : jobOptions,
+  };
+  // Removed, the scheduler must come back: a failed add would lose it until the next sync.
+  await pRetry(() => queue.upsertJobScheduler(id, timing, template), { retries: startAnew ? 4 : 0 });
   return stalled ? 'repaired' : 'upserted';
 }
 
@@ -215,7 +232,15 @@ async function syncOne(
  * whose recorded run has finished or gone gets its next run again. Returns the source ids by what
  * happened to them.
  */
-export async function syncSchedules(queue: Queue, config: Config): Promise<ScheduleChanges> {
+export async function syncSchedules(queue: Queue, redis: Redis, config: Config): Promise<ScheduleChanges> {
+  const locked = await withRedisLock(redis, lockKey(queue), { ttlMs: LOCK_MS, waitMs: LOCK_MS }, () =>
+    syncLocked(queue, config),
+  );
+  if (!locked) throw new Error(`another process has been changing the schedules for ${LOCK_MS / 1000} s`);
+  return locked.value;
+}
+
+async function syncLocked(queue: Queue, config: Config): Promise<ScheduleChanges> {
   const wanted = wantedSchedules(config);
   const existing = new Map((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s]));
   const changes: ScheduleChanges = { upserted: [], unchanged: [], removed: [], repaired: [] };
@@ -238,35 +263,23 @@ export async function syncSchedules(queue: Queue, config: Config): Promise<Sched
   return changes;
 }
 
-const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
 /**
  * Gives the schedulers of the config that have no run to come their next run again, and changes
- * nothing else: safe to run every few minutes from every `serve` process, even from processes whose
- * configs differ for a while (a rolling change), since a scheduler another config set differently is
- * left alone. One process repairs at a time (a lock in Redis for `lockMs`); returns the source ids
- * repaired, or null when another process held the lock.
+ * nothing else (their timing, data and job options stay): safe to run every minute from every
+ * `serve` process, even from processes whose configs differ for a while (a rolling change), since a
+ * scheduler another config set differently is left alone. A repair, and a sync, holds a lock in
+ * Redis: returns the source ids repaired, or null when another process held the lock.
  */
-export async function repairSchedules(
-  queue: Queue,
-  redis: Redis,
-  config: Config,
-  lockMs = 30_000,
-): Promise<string[] | null> {
-  const lock = `${queue.qualifiedName}:schedule-repair`;
-  const token = randomUUID();
-  if ((await redis.set(lock, token, 'PX', lockMs, 'NX')) !== 'OK') return null;
-  try {
+export async function repairSchedules(queue: Queue, redis: Redis, config: Config): Promise<string[] | null> {
+  const locked = await withRedisLock(redis, lockKey(queue), { ttlMs: LOCK_MS }, async () => {
     const jobOptions = scanJobOptions(config.queue);
     const repaired: string[] = [];
     for (const [id, want] of wantedSchedules(config)) {
       if ((await syncOne(queue, id, want, jobOptions, true)) === 'repaired') repaired.push(want.sourceId);
     }
     return repaired;
-  } finally {
-    // Only our own lock: one that outlived `lockMs` may be another process's by now.
-    await redis.eval(RELEASE_LOCK, 1, lock, token);
-  }
+  });
+  return locked?.value ?? null;
 }
 
 /** Every source's schedule and next run, for the API and the CLI. */

@@ -45,7 +45,7 @@ export async function schedulesCommand(args: string[]): Promise<number> {
   const queue = createScanQueue({ url: config.redis.url, prefix: config.redis.prefix }, redis);
   try {
     if (!values['no-sync']) {
-      const changes = await syncSchedules(queue, config);
+      const changes = await syncSchedules(queue, redis, config);
       if (!values.json && changes.removed.length > 0) {
         process.stderr.write(
           `removed schedules of sources no longer configured: ${changes.removed.join(', ')}\n`,

@@ -56,8 +56,10 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
   const logger = opts.logger ?? createLogger();
   const runtime = await openRuntime(config, opts.runtime ?? {});
   let workers: ScanWorkers | null = null;
-  // BullMQ adds a schedule's next run when a worker takes one and only logs when that fails: a
-  // schedule would stop for good, unattended, until the next start.
+  // BullMQ adds a schedule's next run when a worker takes one. When that fails, the run goes back to
+  // the queue through stall recovery, which tries again; a run that fails so more often than
+  // BullMQ's stall limit ends failed with no run after it, and the schedule would stop, unattended,
+  // until the next start.
   let repairTimer: NodeJS.Timeout | null = null;
   let repairing: Promise<void> | null = null;
   const repair = (): Promise<void> =>
@@ -78,7 +80,7 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
   try {
     if (opts.workers) {
       workers = await startScanWorkers(runtime, { concurrency: opts.concurrency ?? 4, logger });
-      const changes = await syncSchedules(runtime.queue, config);
+      const changes = await syncSchedules(runtime.queue, runtime.redis, config);
       logger.info(changes, 'schedules synced');
       repairTimer = setInterval(() => void repair(), opts.scheduleRepairMs ?? 60_000);
       repairTimer.unref();

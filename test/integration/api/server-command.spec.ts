@@ -9,10 +9,10 @@ import { renderSchedules } from '../../../bin/commands/schedules.command.js';
 import { startServer, type RunningServer } from '../../../bin/commands/server.command.js';
 import { createLogger } from '../../../core/log.js';
 import { createRedis } from '../../../core/queue/connection.js';
-import { SCAN_QUEUE } from '../../../core/queue/jobs.js';
 import type { Store } from '../../../core/store/store.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
 import { listSchedules } from '../../../workers/schedules.js';
+import { stallSchedule } from '../../helpers/stalled-schedule.js';
 import { DEFAULT_SOURCES, testConfig } from './harness.js';
 
 describe('anpr-audit serve', function () {
@@ -88,11 +88,11 @@ describe('anpr-audit serve', function () {
     expect(await metric()).to.deep.equal([
       `anpr_schedule_next_run_timestamp_seconds{source="edge-a"} ${Date.parse(nextRun) / 1000}`,
     ]);
-    // The scheduler left recording a run that is not in the queue (as a failed add of its next run
-    // leaves it once the finished run is cleaned away): no run is to come.
+    // The scheduler left recording a run of a minute ago that is not in the queue (as a failed add of
+    // its next run leaves it once the finished run is cleaned away): no run is to come.
     const redis = createRedis(config.redis.url);
     try {
-      await redis.zadd(`${prefix}:${SCAN_QUEUE}:repeat`, 1_000, 'schedule-edge-a');
+      await stallSchedule(running!.runtime.queue, redis, prefix, 'schedule-edge-a', Date.now() - 60_000);
     } finally {
       await redis.quit();
     }
@@ -125,9 +125,7 @@ describe('anpr-audit serve', function () {
       expect(planned).to.be.a('string');
       // As a worker that failed to add the next run leaves the scheduler, once its finished run is
       // cleaned away: recording a run of a minute ago, with nothing after it in the queue.
-      await redis.zadd(`${repairPrefix}:${SCAN_QUEUE}:repeat`, Date.now() - 60_000, 'schedule-edge-a');
-      await other.runtime.queue.remove(`repeat:schedule-edge-a:${Date.parse(planned!)}`);
-      expect(await nextRun()).to.equal(null);
+      await stallSchedule(other.runtime.queue, redis, repairPrefix, 'schedule-edge-a', Date.now() - 60_000);
       const deadline = Date.now() + 10_000;
       while ((await nextRun()) === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(await nextRun(), 'the run after the last one, as planned').to.equal(planned);

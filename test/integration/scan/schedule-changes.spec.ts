@@ -13,6 +13,7 @@ import { startScanWorkers } from '../../../workers/scan-workers.js';
 import { openTestStore, type TestStore } from '../../helpers/database.js';
 import { BULK_ENV, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
+import { stallSchedule } from '../../helpers/stalled-schedule.js';
 
 type TestRuntime = Awaited<ReturnType<typeof openTestRuntime>>;
 
@@ -50,13 +51,13 @@ const runTime = (jobId: string) => Number(jobId.split(':').at(-1));
 async function loseRunAfter(runtime: TestRuntime, finished: string): Promise<void> {
   const [scheduler] = await runtime.queue.getJobSchedulers(0, -1);
   expect(scheduler!.next, 'BullMQ added the next run').to.be.above(runTime(finished));
-  // Back to the finished run first: BullMQ refuses to remove the run a scheduler records.
-  await runtime.redis.zadd(
-    `${runtime.queueSettings.prefix}:${SCAN_QUEUE}:repeat`,
-    runTime(finished),
+  await stallSchedule(
+    runtime.queue,
+    runtime.redis,
+    runtime.queueSettings.prefix,
     SCHEDULER,
+    runTime(finished),
   );
-  await runtime.queue.remove(`repeat:${SCHEDULER}:${scheduler!.next}`);
   expect((await runtime.queue.getJobSchedulers(0, -1))[0]!.next).to.equal(runTime(finished));
 }
 
@@ -103,9 +104,11 @@ describe('schedules changed while runs are pending', function () {
     try {
       // An `every` scheduler's first run is due at once: with no worker up, it waits in `wait`,
       // where BullMQ's removeJobScheduler does not look.
-      await syncSchedules(runtime.queue, scheduledEveryHour);
+      await syncSchedules(runtime.queue, runtime.redis, scheduledEveryHour);
       expect((await pendingRuns(runtime)).length).to.equal(1);
-      expect(await syncSchedules(runtime.queue, unscheduled)).to.deep.include({ removed: ['edge-bulk'] });
+      expect(await syncSchedules(runtime.queue, runtime.redis, unscheduled)).to.deep.include({
+        removed: ['edge-bulk'],
+      });
       expect(await runtime.queue.getJobSchedulers(0, -1)).to.deep.equal([]);
       expect(await pendingRuns(runtime)).to.deep.equal([]);
     } finally {
@@ -116,7 +119,7 @@ describe('schedules changed while runs are pending', function () {
   it('a run left over from a removed schedule starts no scan, whatever the worker was configured with', async () => {
     const runtime = await openTestRuntime(scheduledEveryHour, db.store);
     try {
-      await syncSchedules(runtime.queue, scheduledEveryHour);
+      await syncSchedules(runtime.queue, runtime.redis, scheduledEveryHour);
       const [run] = await pendingRuns(runtime);
       // The scheduler alone goes, as an older version's sync (or BullMQ's own call) leaves it.
       await runtime.queue.removeJobScheduler(SCHEDULER);
@@ -145,7 +148,7 @@ describe('schedules changed while runs are pending', function () {
     // Workers on the same queue, started with a config that does not know the source.
     const stale = await openTestRuntime(other, db.store, runtime.queueSettings.prefix);
     try {
-      await syncSchedules(runtime.queue, scheduledEveryHour);
+      await syncSchedules(runtime.queue, runtime.redis, scheduledEveryHour);
       const [run] = await pendingRuns(runtime);
       const workers = await startScanWorkers(stale, { concurrency: 2 });
       try {
@@ -166,13 +169,15 @@ describe('schedules changed while runs are pending', function () {
     const before = await cronConfig(2);
     const runtime = await openTestRuntime(before, db.store);
     try {
-      await syncSchedules(runtime.queue, before);
+      await syncSchedules(runtime.queue, runtime.redis, before);
       const [scheduler] = await runtime.queue.getJobSchedulers(0, -1);
       // Everything is down past the run's time; then the restart comes with another cron.
       await sleep(scheduler!.next! - Date.now() + 1200);
       const changed = await cronConfig(32);
       const newPattern = changed.sources[0]!.schedule!.cron!;
-      expect(await syncSchedules(runtime.queue, changed)).to.deep.include({ upserted: ['edge-bulk'] });
+      expect(await syncSchedules(runtime.queue, runtime.redis, changed)).to.deep.include({
+        upserted: ['edge-bulk'],
+      });
       const runs = await pendingRuns(runtime);
       expect(runs.length, 'one catch-up run').to.equal(1);
       expect(dueAt(runs[0]!)).to.be.at.most(Date.now());
@@ -195,10 +200,12 @@ describe('schedules changed while runs are pending', function () {
   it('an interval changed to a cron while everything was down keeps its overdue run', async () => {
     const runtime = await openTestRuntime(scheduledEveryHour, db.store);
     try {
-      await syncSchedules(runtime.queue, scheduledEveryHour);
+      await syncSchedules(runtime.queue, runtime.redis, scheduledEveryHour);
       await sleep(20);
       const daily = (await world.config({ source: "\n    schedule: { cron: '0 3 * * *' }" })).config;
-      expect(await syncSchedules(runtime.queue, daily)).to.deep.include({ upserted: ['edge-bulk'] });
+      expect(await syncSchedules(runtime.queue, runtime.redis, daily)).to.deep.include({
+        upserted: ['edge-bulk'],
+      });
       const runs = await pendingRuns(runtime);
       expect(runs.length).to.equal(1);
       expect(dueAt(runs[0]!)).to.be.at.most(Date.now());
@@ -211,9 +218,9 @@ describe('schedules changed while runs are pending', function () {
     const before = await cronConfig(30);
     const runtime = await openTestRuntime(before, db.store);
     try {
-      await syncSchedules(runtime.queue, before);
+      await syncSchedules(runtime.queue, runtime.redis, before);
       const changed = await cronConfig(45);
-      await syncSchedules(runtime.queue, changed);
+      await syncSchedules(runtime.queue, runtime.redis, changed);
       const runs = await pendingRuns(runtime);
       expect(runs.length).to.equal(1);
       expect(dueAt(runs[0]!)).to.be.above(Date.now() + 10_000);
@@ -234,9 +241,11 @@ describe('schedules changed while runs are pending', function () {
           { ...scanJobOptions(scheduledEveryHour.queue), jobId: `b-${i}` },
         );
       while ((await runtime.queue.getCompletedCount()) < 120) await sleep(50);
-      await syncSchedules(runtime.queue, scheduledEveryHour);
+      await syncSchedules(runtime.queue, runtime.redis, scheduledEveryHour);
+      // The scheduler's first run is due at once; the idle worker may take it (and BullMQ record the
+      // next) before we look, so wait for it among the completed jobs.
+      while (!(await runtime.queue.getCompleted()).some((j) => j.name === 'scheduled-scan')) await sleep(50);
       const [scheduler] = await runtime.queue.getJobSchedulers(0, -1);
-      await completed(runtime, `repeat:${SCHEDULER}:${scheduler!.next}`);
       expect(await runtime.queue.getCompletedCount()).to.equal(121);
       expect(scheduler!.template?.opts).to.deep.include({
         removeOnComplete: scanJobOptions(scheduledEveryHour.queue).removeOnComplete,
@@ -259,7 +268,7 @@ describe('schedules changed while runs are pending', function () {
     const config = (await world.config({ source: `\n    schedule: ${schedule}` })).config;
     const runtime = await openTestRuntime(config, db.store);
     try {
-      await syncSchedules(runtime.queue, config);
+      await syncSchedules(runtime.queue, runtime.redis, config);
       const [first] = await pendingRuns(runtime);
       const taker = idleWorker(runtime);
       try {
@@ -274,7 +283,7 @@ describe('schedules changed while runs are pending', function () {
       expect((await listSchedules(runtime.queue, config))[0]!.nextRun, 'no next run to show').to.equal(null);
       expect(await pendingRuns(runtime)).to.deep.equal([]);
       if (mode === 'missed') await sleep(runTime(first!.id!) + 4500 - Date.now());
-      expect(await syncSchedules(runtime.queue, config)).to.deep.include({
+      expect(await syncSchedules(runtime.queue, runtime.redis, config)).to.deep.include({
         upserted: ['edge-bulk'],
         repaired: ['edge-bulk'],
       });
@@ -303,11 +312,15 @@ describe('schedules changed while runs are pending', function () {
 
   it('a schedule whose finished run is gone too (retention) gets the run after it', () =>
     expectNextRunRestored('gone'));
-  it('repairs only what it is sure of: a schedule set otherwise by another config stays, and one process at a time', async () => {
-    const config = (await world.config({ source: "\n    schedule: { cron: '*/4 * * * * *' }" })).config;
+  it('repairs only what it is sure of, keeps the options it found, and waits for no one', async () => {
+    const cron = "\n    schedule: { cron: '*/4 * * * * *' }";
+    // Registered by a process whose config retries twice; the repairing process's config says 5.
+    const registering = (await world.config({ source: cron, top: 'queue: { attempts: 2, backoffMs: 200 }' }))
+      .config;
+    const config = (await world.config({ source: cron })).config;
     const runtime = await openTestRuntime(config, db.store);
     try {
-      await syncSchedules(runtime.queue, config);
+      await syncSchedules(runtime.queue, runtime.redis, registering);
       const [first] = await pendingRuns(runtime);
       const taker = idleWorker(runtime);
       try {
@@ -321,8 +334,8 @@ describe('schedules changed while runs are pending', function () {
         .config;
       expect(await repairSchedules(runtime.queue, runtime.redis, otherTiming)).to.deep.equal([]);
       expect(await pendingRuns(runtime)).to.deep.equal([]);
-      // While another process repairs (its lock held), this one does nothing.
-      const lock = `${runtime.queueSettings.prefix}:${SCAN_QUEUE}:schedule-repair`;
+      // While another process syncs or repairs (its lock held), a repair does nothing and a sync waits.
+      const lock = `${runtime.queueSettings.prefix}:${SCAN_QUEUE}-schedules-lock`;
       await runtime.redis.set(lock, 'another process', 'PX', 5000);
       expect(await repairSchedules(runtime.queue, runtime.redis, config)).to.equal(null);
       expect(await pendingRuns(runtime)).to.deep.equal([]);
@@ -330,9 +343,16 @@ describe('schedules changed while runs are pending', function () {
       expect(await repairSchedules(runtime.queue, runtime.redis, config)).to.deep.equal(['edge-bulk']);
       const runs = await pendingRuns(runtime);
       expect(runs.map(dueAt)).to.deep.equal([runTime(first!.id!) + 4000]);
+      const [repaired] = await runtime.queue.getJobSchedulers(0, -1);
+      expect(repaired!.template?.opts?.attempts, 'the options it found').to.equal(2);
       // Once repaired, nothing is left to repair, and the lock is released.
       expect(await repairSchedules(runtime.queue, runtime.redis, config)).to.deep.equal([]);
       expect(await runtime.redis.exists(lock)).to.equal(0);
+      await runtime.redis.set(lock, 'another process', 'PX', 5000);
+      const started = Date.now();
+      setTimeout(() => void runtime.redis.del(lock), 300);
+      await syncSchedules(runtime.queue, runtime.redis, config);
+      expect(Date.now() - started, 'the sync waited for the lock').to.be.at.least(250);
     } finally {
       await runtime.dispose();
     }

@@ -44,14 +44,14 @@ describe('scan schedules', function () {
     const runtime = await openTestRuntime(configA, db.store);
     try {
       const before = Date.now();
-      expect(await syncSchedules(runtime.queue, configA)).to.deep.equal({
+      expect(await syncSchedules(runtime.queue, runtime.redis, configA)).to.deep.equal({
         upserted: ['edge-a', 'edge-b', 'edge-c'],
         unchanged: [],
         removed: [],
         repaired: [],
       });
       // Syncing the same config again touches nothing.
-      expect(await syncSchedules(runtime.queue, configA)).to.deep.equal({
+      expect(await syncSchedules(runtime.queue, runtime.redis, configA)).to.deep.equal({
         upserted: [],
         unchanged: ['edge-a', 'edge-b', 'edge-c'],
         removed: [],
@@ -66,7 +66,7 @@ queue: { attempts: 2, backoffMs: 200 }`,
         '/a2.yaml',
         BULK_ENV,
       );
-      expect(await syncSchedules(runtime.queue, configA2)).to.deep.equal({
+      expect(await syncSchedules(runtime.queue, runtime.redis, configA2)).to.deep.equal({
         upserted: ['edge-b'],
         unchanged: ['edge-a', 'edge-c'],
         removed: [],
@@ -98,7 +98,7 @@ queue: { attempts: 2, backoffMs: 200 }`,
         await taker.close();
         takerConnection.disconnect();
       }
-      expect(await syncSchedules(runtime.queue, configA2)).to.deep.equal({
+      expect(await syncSchedules(runtime.queue, runtime.redis, configA2)).to.deep.equal({
         upserted: ['edge-a', 'edge-c'],
         unchanged: ['edge-b'],
         removed: [],
@@ -109,7 +109,7 @@ queue: { attempts: 2, backoffMs: 200 }`,
         'schedule-edge-b': 2,
         'schedule-edge-c': 2,
       });
-      await syncSchedules(runtime.queue, configA);
+      await syncSchedules(runtime.queue, runtime.redis, configA);
       let views = await listSchedules(runtime.queue, configA);
       expect(views.map((v) => [v.sourceId, v.every, v.cron])).to.deep.equal([
         ['edge-a', '1h', null],
@@ -128,7 +128,7 @@ queue: { attempts: 2, backoffMs: 200 }`,
         '/b.yaml',
         BULK_ENV,
       );
-      const changes = await syncSchedules(runtime.queue, configB);
+      const changes = await syncSchedules(runtime.queue, runtime.redis, configB);
       expect(changes.removed).to.deep.equal(['edge-b']);
       expect(changes.upserted).to.deep.equal(['edge-a', 'edge-d']);
       expect(changes.unchanged).to.deep.equal(['edge-c']);
@@ -147,7 +147,7 @@ queue: { attempts: 2, backoffMs: 200 }`,
         '/c.yaml',
         BULK_ENV,
       );
-      expect((await syncSchedules(runtime.queue, configC)).removed.sort()).to.deep.equal([
+      expect((await syncSchedules(runtime.queue, runtime.redis, configC)).removed.sort()).to.deep.equal([
         'edge-a',
         'edge-c',
         'edge-d',
@@ -171,7 +171,7 @@ queue: { attempts: 2, backoffMs: 200 }`,
       await register(runtime, config);
       const [scheduled] = await runtime.queue.getJobSchedulers(0, -1);
       await new Promise((r) => setTimeout(r, Math.max(0, scheduled!.next! - Date.now()) + 1200));
-      expect(await syncSchedules(runtime.queue, config)).to.deep.include({
+      expect(await syncSchedules(runtime.queue, runtime.redis, config)).to.deep.include({
         upserted: [],
         unchanged: ['edge-a'],
       });
@@ -187,7 +187,7 @@ queue: { attempts: 2, backoffMs: 200 }`,
   }
 
   it('keeps a cron run that is overdue when the same config is synced again (a restart)', () =>
-    expectOverdueRunKept((runtime, config) => syncSchedules(runtime.queue, config)));
+    expectOverdueRunKept((runtime, config) => syncSchedules(runtime.queue, runtime.redis, config)));
 
   it('keeps an overdue cron run when only its job options differ (after an upgrade)', () =>
     // As an earlier version registered it: 3 attempts and a 5 s backoff, where the config says 5 and 1 s.
@@ -279,7 +279,7 @@ queue: { attempts: 2, backoffMs: 200 }`,
       const { config } = await world.config({ source: '\n    schedule: { every: 1s }' });
       const runtime = await openTestRuntime(config, db.store);
       try {
-        await syncSchedules(runtime.queue, config);
+        await syncSchedules(runtime.queue, runtime.redis, config);
         // Three periods pass with no worker at all.
         await new Promise((r) => setTimeout(r, 3500));
         const pending = (await runtime.queue.getJobs(['delayed', 'waiting', 'prioritized'])).filter(

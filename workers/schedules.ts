@@ -104,24 +104,6 @@ async function recordedRun(
 const isLive = (run: RecordedRun) => run === 'waiting' || run === 'taken';
 
 /**
- * The scheduler `id` and what became of its recorded run, read until the scheduler records the same
- * run before and after the look at it: a worker that takes the run records the next one meanwhile,
- * and a run taken and finished since a first read must not pass for one left with no next run.
- */
-async function schedulerAndRun(
-  queue: Queue,
-  id: string,
-): Promise<{ scheduler: JobSchedulerJson | undefined; run: RecordedRun }> {
-  let scheduler = await queue.getJobScheduler(id);
-  for (;;) {
-    const run = scheduler ? await recordedRun(queue, id, scheduler.next) : 'gone';
-    const again = await queue.getJobScheduler(id);
-    if (again?.next === scheduler?.next) return { scheduler: again, run };
-    scheduler = again;
-  }
-}
-
-/**
  * Whether a scheduler whose recorded run is no longer live has missed a run since: the run after the
  * recorded one, by the scheduler's own timing, was due before `now`. A gone run is taken for a
  * finished one removed since: BullMQ refuses to remove a run its scheduler records while it waits.
@@ -190,7 +172,8 @@ async function syncOne(
   jobOptions: JobsOptions,
   repairOnly: boolean,
 ): Promise<'unchanged' | 'upserted' | 'repaired'> {
-  const { scheduler: current, run } = await schedulerAndRun(queue, id);
+  const current = await queue.getJobScheduler(id);
+  const run = current ? await recordedRun(queue, id, current.next) : 'gone';
   const now = Date.now();
   const overdue = run === 'waiting' && current!.next! <= now;
   const same = sameRun(current, repeat, sourceId);
@@ -202,7 +185,8 @@ async function syncOne(
   const stalled = current !== undefined && !isLive(run);
   if (repairOnly && !(stalled && same)) return 'unchanged';
   const catchUp = overdue || (stalled && missedRun(current, now));
-  // A worker that took the recorded run meanwhile has moved the scheduler on: judge it anew.
+  // A worker that took the recorded run meanwhile (maybe finished it, so it looked stalled) has
+  // moved the scheduler on: judge it anew.
   if ((await queue.getJobScheduler(id))?.next !== current?.next)
     return syncOne(queue, id, { repeat, sourceId }, jobOptions, repairOnly);
   // A new timing replaces the pending run with the new one's next run, computed from now: an

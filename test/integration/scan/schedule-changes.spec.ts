@@ -43,24 +43,6 @@ async function completed(runtime: TestRuntime, jobId: string): Promise<unknown> 
 /** The run time BullMQ encodes in a scheduled run's id (`repeat:<scheduler id>:<ms>`). */
 const runTime = (jobId: string) => Number(jobId.split(':').at(-1));
 
-/**
- * Leaves the scheduler as a worker that failed to add the run after `finished` leaves it (BullMQ adds
- * it once the worker has taken a run, and only logs when that fails): recording the finished run,
- * with no run after it in the queue.
- */
-async function loseRunAfter(runtime: TestRuntime, finished: string): Promise<void> {
-  const [scheduler] = await runtime.queue.getJobSchedulers(0, -1);
-  expect(scheduler!.next, 'BullMQ added the next run').to.be.above(runTime(finished));
-  await stallSchedule(
-    runtime.queue,
-    runtime.redis,
-    runtime.queueSettings.prefix,
-    SCHEDULER,
-    runTime(finished),
-  );
-  expect((await runtime.queue.getJobSchedulers(0, -1))[0]!.next).to.equal(runTime(finished));
-}
-
 /** A worker that takes scheduled runs and does nothing with them (the scan itself is not the point). */
 function idleWorker(runtime: TestRuntime) {
   const connection = runtime.redis.duplicate({ maxRetriesPerRequest: null });
@@ -74,6 +56,35 @@ function idleWorker(runtime: TestRuntime) {
       connection.disconnect();
     },
   };
+}
+
+/**
+ * Syncs `config`, lets an idle worker take and finish the scheduler's first run, then leaves the
+ * scheduler as a worker that failed to add the run after it leaves it (BullMQ adds it once a worker
+ * has taken a run): recording the finished run, with no run after it in the queue. Returns the
+ * finished run's id.
+ */
+async function runFirstThenLoseNext(runtime: TestRuntime, config: Config): Promise<string> {
+  await syncSchedules(runtime.queue, runtime.redis, config);
+  const [first] = await pendingRuns(runtime);
+  const finished = first!.id!;
+  const taker = idleWorker(runtime);
+  try {
+    await completed(runtime, finished);
+  } finally {
+    await taker.close();
+  }
+  const [scheduler] = await runtime.queue.getJobSchedulers(0, -1);
+  expect(scheduler!.next, 'BullMQ added the next run').to.be.above(runTime(finished));
+  await stallSchedule(
+    runtime.queue,
+    runtime.redis,
+    runtime.queueSettings.prefix,
+    SCHEDULER,
+    runTime(finished),
+  );
+  expect((await runtime.queue.getJobSchedulers(0, -1))[0]!.next).to.equal(runTime(finished));
+  return finished;
 }
 
 describe('schedules changed while runs are pending', function () {
@@ -268,21 +279,13 @@ describe('schedules changed while runs are pending', function () {
     const config = (await world.config({ source: `\n    schedule: ${schedule}` })).config;
     const runtime = await openTestRuntime(config, db.store);
     try {
-      await syncSchedules(runtime.queue, runtime.redis, config);
-      const [first] = await pendingRuns(runtime);
-      const taker = idleWorker(runtime);
-      try {
-        await completed(runtime, first!.id!);
-      } finally {
-        await taker.close();
-      }
-      await loseRunAfter(runtime, first!.id!);
+      const first = await runFirstThenLoseNext(runtime, config);
       if (mode === 'gone') {
-        expect(await runtime.queue.clean(0, 10, 'completed')).to.deep.equal([first!.id!]);
+        expect(await runtime.queue.clean(0, 10, 'completed')).to.deep.equal([first]);
       }
       expect((await listSchedules(runtime.queue, config))[0]!.nextRun, 'no next run to show').to.equal(null);
       expect(await pendingRuns(runtime)).to.deep.equal([]);
-      if (mode === 'missed') await sleep(runTime(first!.id!) + 4500 - Date.now());
+      if (mode === 'missed') await sleep(runTime(first) + 4500 - Date.now());
       expect(await syncSchedules(runtime.queue, runtime.redis, config)).to.deep.include({
         upserted: ['edge-bulk'],
         repaired: ['edge-bulk'],
@@ -292,7 +295,7 @@ describe('schedules changed while runs are pending', function () {
       if (mode === 'missed') {
         expect(dueAt(runs[0]!), 'a catch-up run, at once').to.be.at.most(Date.now());
       } else {
-        expect(dueAt(runs[0]!), 'the run after the finished one').to.equal(runTime(first!.id!) + 4000);
+        expect(dueAt(runs[0]!), 'the run after the finished one').to.equal(runTime(first) + 4000);
       }
       const [view] = await listSchedules(runtime.queue, config);
       expect(view!.nextRun).to.equal(new Date(runTime(runs[0]!.id!)).toISOString());
@@ -320,15 +323,7 @@ describe('schedules changed while runs are pending', function () {
     const config = (await world.config({ source: cron })).config;
     const runtime = await openTestRuntime(config, db.store);
     try {
-      await syncSchedules(runtime.queue, runtime.redis, registering);
-      const [first] = await pendingRuns(runtime);
-      const taker = idleWorker(runtime);
-      try {
-        await completed(runtime, first!.id!);
-      } finally {
-        await taker.close();
-      }
-      await loseRunAfter(runtime, first!.id!);
+      const first = await runFirstThenLoseNext(runtime, registering);
       // A process still on a config with another timing (a rolling change) leaves the scheduler be.
       const otherTiming = (await world.config({ source: "\n    schedule: { cron: '*/5 * * * * *' }" }))
         .config;
@@ -342,7 +337,7 @@ describe('schedules changed while runs are pending', function () {
       await runtime.redis.del(lock);
       expect(await repairSchedules(runtime.queue, runtime.redis, config)).to.deep.equal(['edge-bulk']);
       const runs = await pendingRuns(runtime);
-      expect(runs.map(dueAt)).to.deep.equal([runTime(first!.id!) + 4000]);
+      expect(runs.map(dueAt)).to.deep.equal([runTime(first) + 4000]);
       const [repaired] = await runtime.queue.getJobSchedulers(0, -1);
       expect(repaired!.template?.opts?.attempts, 'the options it found').to.equal(2);
       // Once repaired, nothing is left to repair, and the lock is released.

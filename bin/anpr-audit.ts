@@ -12,6 +12,7 @@ import { EXIT, printOutcome, progressReporter, runScan } from './commands/scan.c
 import { schedulesCommand } from './commands/schedules.command.js';
 import { serveCommand, serverCommand } from './commands/server.command.js';
 import { startScanWorkers } from '../workers/scan-workers.js';
+import { startScheduleRepairs } from '../workers/schedule-repairs.js';
 import { gracefulShutdown } from '../server/shutdown.js';
 
 const USAGE = `Usage:
@@ -93,6 +94,9 @@ async function workerCommand(args: string[]): Promise<number> {
   const logger = createLogger();
   const runtime = await openRuntime(config);
   const workers = await startScanWorkers(runtime, { concurrency, logger });
+  // Repairs only (same timing as this config): a worker never adds, changes or removes schedules,
+  // which is the sync's job (`serve`, `anpr-audit schedules`).
+  const repairs = startScheduleRepairs(runtime, config, logger);
   logger.info(
     { concurrency, prefix: runtime.queueSettings.prefix, store: runtime.store.kind },
     'scan worker started',
@@ -109,6 +113,7 @@ async function workerCommand(args: string[]): Promise<number> {
   // takes them over from their last checkpoint once their locks lapse.
   await gracefulShutdown(
     [
+      { name: 'schedule repairs', close: () => repairs.stop() },
       { name: 'scan workers', close: () => workers.close(), force: async () => workers.abandon() },
       { name: 'store and queue', close: () => runtime.close(), minMs: 5000 },
     ],

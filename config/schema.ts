@@ -178,6 +178,11 @@ export const configSchema = z
          * go back to the queue and resume from their checkpoints.
          */
         shutdownTimeoutSeconds: z.number().int().min(1).max(3600).default(30),
+        /**
+         * How often `serve` and `anpr-audit worker` look for schedules left with no run to come and
+         * give them their next run (workers/schedule-repairs.ts). Fractions allowed (tests).
+         */
+        scheduleRepairSeconds: z.number().min(0.1).max(86400).default(60),
       })
       .strict()
       .default({
@@ -186,6 +191,7 @@ export const configSchema = z
         lockDurationMs: 30000,
         stalledIntervalMs: 15000,
         shutdownTimeoutSeconds: 30,
+        scheduleRepairSeconds: 60,
       }),
     database: z
       .object({

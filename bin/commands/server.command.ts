@@ -13,7 +13,8 @@ import type { Store } from '../../core/store/store.js';
 import { createApp } from '../../server/app.js';
 import { gracefulShutdown, httpServerStep, type ShutdownStep } from '../../server/shutdown.js';
 import { startScanWorkers, type ScanWorkers } from '../../workers/scan-workers.js';
-import { listSchedules, repairSchedules, syncSchedules } from '../../workers/schedules.js';
+import { startScheduleRepairs, type ScheduleRepairs } from '../../workers/schedule-repairs.js';
+import { listSchedules, syncSchedules } from '../../workers/schedules.js';
 
 export interface ServerOptions {
   /** Run scan workers and sync the schedulers in this process too. */
@@ -24,11 +25,6 @@ export interface ServerOptions {
   logger?: Logger;
   /** Queue prefix and store to use instead of the config's (tests). */
   runtime?: { prefix?: string; store?: Store };
-  /**
-   * With `workers`: how often to give a schedule left with no run to come its next run again
-   * (workers/schedules.ts `repairSchedules`). Default 60 s.
-   */
-  scheduleRepairMs?: number;
 }
 
 /** A running API process. */
@@ -56,34 +52,13 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
   const logger = opts.logger ?? createLogger();
   const runtime = await openRuntime(config, opts.runtime ?? {});
   let workers: ScanWorkers | null = null;
-  // BullMQ adds a schedule's next run when a worker takes one. When that fails, the run goes back to
-  // the queue through stall recovery, which tries again; a run that fails so more often than
-  // BullMQ's stall limit ends failed with no run after it, and the schedule would stop, unattended,
-  // until the next start.
-  let repairTimer: NodeJS.Timeout | null = null;
-  let repairing: Promise<void> | null = null;
-  const repair = (): Promise<void> =>
-    (repairing ??= repairSchedules(runtime.queue, runtime.redis, config)
-      .then((repaired) => {
-        if (repaired && repaired.length > 0)
-          logger.warn({ repaired }, 'schedules had no run to come: gave them their next run');
-      })
-      .catch((error: unknown) => logger.error({ err: (error as Error).message }, 'schedule repair failed'))
-      .finally(() => {
-        repairing = null;
-      }));
-  const stopRepairs = async (): Promise<void> => {
-    if (repairTimer) clearInterval(repairTimer);
-    repairTimer = null;
-    await repairing;
-  };
+  let repairs: ScheduleRepairs | null = null;
   try {
     if (opts.workers) {
       workers = await startScanWorkers(runtime, { concurrency: opts.concurrency ?? 4, logger });
       const changes = await syncSchedules(runtime.queue, runtime.redis, config);
       logger.info(changes, 'schedules synced');
-      repairTimer = setInterval(() => void repair(), opts.scheduleRepairMs ?? 60_000);
-      repairTimer.unref();
+      repairs = startScheduleRepairs(runtime, config, logger);
     }
     const app = createApp({
       config,
@@ -107,6 +82,7 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
       logger.warn('no API tokens configured: every route but health, readiness and docs answers 401');
     }
     const owned = workers;
+    const ownedRepairs = repairs;
     return {
       url,
       server: http,
@@ -114,8 +90,8 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
       workers,
       stop: (timeoutMs = config.api.shutdownTimeoutSeconds * 1000) => {
         const steps: ShutdownStep[] = [httpServerStep(http)];
+        if (ownedRepairs) steps.push({ name: 'schedule repairs', close: () => ownedRepairs.stop() });
         if (owned) {
-          steps.push({ name: 'schedule repairs', close: stopRepairs });
           steps.push({
             name: 'scan workers',
             close: () => owned.close(),
@@ -127,7 +103,7 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
       },
     };
   } catch (error) {
-    await stopRepairs();
+    await repairs?.stop();
     await workers?.close();
     await runtime.close();
     throw error;

@@ -110,13 +110,13 @@ describe('anpr-audit serve', function () {
         },
       }),
     });
-    const other = await startServer(config, {
+    const quick = { ...config, queue: { ...config.queue, scheduleRepairSeconds: 0.2 } };
+    const other = await startServer(quick, {
       workers: true,
       port: 0,
       host: '127.0.0.1',
       logger,
       runtime: { prefix: repairPrefix, store: t.store },
-      scheduleRepairMs: 200,
     });
     const redis = createRedis(config.redis.url);
     try {

@@ -10,10 +10,11 @@ import { scanJobOptions } from '../../../core/queue/connection.js';
 import { SCAN_QUEUE } from '../../../core/queue/jobs.js';
 import { listSchedules, repairSchedules, syncSchedules } from '../../../workers/schedules.js';
 import { startScanWorkers } from '../../../workers/scan-workers.js';
-import { openTestStore, type TestStore } from '../../helpers/database.js';
+import { openTestStore, TEST_DATABASE_URL, type TestStore } from '../../helpers/database.js';
 import { BULK_ENV, startBulkWorld, type BulkWorld } from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
 import { stallSchedule } from '../../helpers/stalled-schedule.js';
+import { startWorkerProcess } from '../../helpers/worker-process.js';
 
 type TestRuntime = Awaited<ReturnType<typeof openTestRuntime>>;
 
@@ -349,6 +350,39 @@ describe('schedules changed while runs are pending', function () {
       await syncSchedules(runtime.queue, runtime.redis, config);
       expect(Date.now() - started, 'the sync waited for the lock').to.be.at.least(250);
     } finally {
+      await runtime.dispose();
+    }
+  });
+
+  it('an `anpr-audit worker` process repairs such a schedule by itself, with no API process up', async () => {
+    // Far ahead, so the worker takes no run meanwhile: the repair is the only thing it can do here.
+    const { path, config } = await world.config({
+      source: "\n    schedule: { cron: '0 3 1 1 *' }",
+      top: 'queue: { scheduleRepairSeconds: 0.2 }',
+      schema: db.reopenOptions!.schema!,
+    });
+    // The worker's prefix: the config's, not one of the test's own.
+    const runtime = await openTestRuntime(config, db.store, world.prefix);
+    const worker = startWorkerProcess(path, { ...BULK_ENV, DATABASE_URL: TEST_DATABASE_URL });
+    try {
+      await syncSchedules(runtime.queue, runtime.redis, config);
+      const nextRun = async () => (await listSchedules(runtime.queue, config))[0]!.nextRun;
+      const planned = await nextRun();
+      expect(planned).to.be.a('string');
+      await worker.ready;
+      await stallSchedule(
+        runtime.queue,
+        runtime.redis,
+        runtime.queueSettings.prefix,
+        SCHEDULER,
+        Date.now() - 60_000,
+      );
+      const deadline = Date.now() + 10_000;
+      while ((await nextRun()) === null && Date.now() < deadline) await sleep(50);
+      expect(await nextRun(), 'the run after the last one, as planned').to.equal(planned);
+      expect(worker.log()).to.include('schedules had no run to come');
+    } finally {
+      await worker.kill();
       await runtime.dispose();
     }
   });

@@ -12,6 +12,7 @@ import { describeS3Error } from '../storage/s3-storage.js';
 import { evaluateObject, toSnapshot } from './evaluate.js';
 import { byteOrder, KeyOrderError, keyOrderProblem } from './key-order.js';
 import { readObject, readSettingsFingerprint, type ReadContext } from './object-reader.js';
+import { RefusalGate, refusalRunMessage } from './refusal-gate.js';
 import type { RequestLimit, ScanDeps } from './scan-deps.js';
 
 /** What to scan, and where to pick up after a crash. */
@@ -134,7 +135,7 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
         }
       })(),
     );
-  const tools: PageTools = { readContext, ctx, limit, stopped: false };
+  const tools: PageTools = { readContext, ctx, limit, stopped: false, gate: new RefusalGate() };
 
   /**
    * Settles one page in key order: waits for its reads, adds its counts, and chains its writes and
@@ -330,6 +331,8 @@ interface PageTools {
   limit: RequestLimit;
   /** Set when the bucket job fails or ends: reads still waiting in the limiter are skipped. */
   stopped: boolean;
+  /** Stops asking a storage that refuses every read (see refusal-gate.ts). */
+  gate: RefusalGate;
 }
 
 /** What reading and judging one page produced, to be stored. */
@@ -378,7 +381,14 @@ async function readPage(
         const previous = known.get(listed.key);
         let state = previous;
         if (!unchanged(state, listed, tools.readContext.readSettings)) {
+          // Skipped: listed, not evaluated, so the bucket is incomplete; the next scan asks again.
+          if (!tools.gate.shouldRead()) return;
           const read = await readObject(tools.readContext, listed);
+          const gateChange = tools.gate.record(
+            read.refused ? 'refused' : read.vanished || read.transientError ? 'other' : 'read',
+          );
+          if (gateChange === 'closed')
+            result.errors.push(refusalRunMessage(request.bucket, listed.key, read.state.readError));
           counts.bytesRead += read.bytesRead;
           if (read.bytesRead > 0) counts.fetched += 1;
           if (read.vanished) {

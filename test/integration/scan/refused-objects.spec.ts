@@ -2,7 +2,8 @@
  * An object the storage refuses to serve (a policy denying it, an archived object) must not hide
  * the rest of its bucket: the scan judges it as unreadable, reads every other object, and ends
  * `incomplete` with the reason; once the object can be read, the next scan reads it and completes.
- * A source that fails every read, though, is not read on through by a job's last attempt.
+ * A source that fails every read, though, is not read on through by a job's last attempt, and a
+ * storage that refuses every read is asked only for a sample once it has refused 20 in a row.
  */
 import { expect } from 'chai';
 import { runScan } from '../../../bin/commands/scan.command.js';
@@ -11,13 +12,13 @@ import { BULK_BUCKET, bulkKey, useBulkWorld } from '../../helpers/bulk-world.js'
 import { openTestStore } from '../../helpers/database.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
 
-const OBJECTS = 60;
+const OBJECTS = 120;
 
 describe('an object the storage refuses to serve', function () {
   this.timeout(120_000);
   const bulk = useBulkWorld(OBJECTS);
   const keys = Array.from({ length: OBJECTS }, (_, i) => bulkKey(i)).sort();
-  // On the second of three pages of 20 keys.
+  // On the second of six pages of 20 keys.
   const denied = keys[25]!;
 
   it('is judged unreadable while every other object is read, and the scan ends incomplete', async () => {
@@ -90,10 +91,8 @@ describe('an object the storage refuses to serve', function () {
         /job .*bulk-camera-0 failed: \d+ object\(s\) of bulk-camera could not be read/,
       );
       // Each of the two attempts stops at the first page, whose every read failed (the reads of the
-      // page listed ahead are dropped): the last does not go on asking for the other 40 objects.
-      expect(bulk.world.stack.gateway.counts().byBucket[BULK_BUCKET]!['get-object']).to.be.below(
-        OBJECTS + 20,
-      );
+      // page listed ahead are dropped): the last does not go on asking for the other 100 objects.
+      expect(bulk.world.stack.gateway.counts().byBucket[BULK_BUCKET]!['get-object']).to.be.at.most(2 * 40);
       const job = await runtime.queue.getJob(jobIds.bucket(outcome.scan.id, 'edge-bulk', BULK_BUCKET, 0));
       expect(await job!.getState()).to.equal('failed');
     } finally {
@@ -103,24 +102,70 @@ describe('an object the storage refuses to serve', function () {
     }
   });
 
-  it('keeps the first 50 refusals of a bucket as errors and counts the rest', async () => {
-    const { config } = await bulk.world.config({ source: '\n    firstScanShards: 1' });
+  /** Scans with a fresh store, one read at a time (so the refusals come in key order), `denied` refused. */
+  async function scanRefusing(denied: string[]) {
+    const { config } = await bulk.world.config({ source: '\n    concurrency: 1\n    firstScanShards: 1' });
     const fresh = await openTestStore('postgres');
     const runtime = await openTestRuntime(config, fresh.store);
     try {
-      bulk.world.stack.gateway.setFaults({ failRate: 0, denyKeys: keys });
+      bulk.world.stack.gateway.setFaults({ failRate: 0, denyKeys: denied });
+      bulk.world.stack.gateway.resetCounts();
       const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: bulk.world.now, pollMs: 50 });
-      expect(outcome.scan.status).to.equal('incomplete');
-      const refusals = outcome.scan.errors.filter((e) => e.includes('cannot read object: AccessDenied'));
-      expect(refusals).to.have.length(50);
-      expect(outcome.scan.errors).to.include(`edge-bulk: and ${OBJECTS - 50} more error(s)`);
-      // Every object is still judged: one finding each.
-      const unreadable = outcome.findings.filter((f) => f.rule === 'unreadable-object');
-      expect(unreadable).to.have.length(OBJECTS);
+      // Signed: the anonymous probe of an object (public-access) is no read of the scan's.
+      const gets = bulk.world.stack.gateway.counts().signedGets;
+      return { outcome, gets, unreadable: outcome.findings.filter((f) => f.rule === 'unreadable-object') };
     } finally {
       bulk.world.stack.gateway.setFaults({ failRate: 0 });
       await runtime.dispose();
       await fresh.cleanup();
     }
+  }
+
+  it('keeps the first 50 refusals of a bucket as errors and counts the rest', async () => {
+    // Every other object: never 20 refusals in a row, so every object is asked for and judged.
+    const { outcome, unreadable } = await scanRefusing(keys.filter((_, i) => i % 2 === 0));
+    expect(outcome.scan.status).to.equal('incomplete');
+    const refusals = outcome.scan.errors.filter((e) => e.includes('cannot read object: AccessDenied'));
+    expect(refusals).to.have.length(50);
+    expect(outcome.scan.errors).to.include(`edge-bulk: and ${OBJECTS / 2 - 50} more error(s)`);
+    expect(unreadable).to.have.length(OBJECTS / 2);
+    expect([outcome.scan.objectsListed, outcome.scan.objectsEvaluated]).to.deep.equal([OBJECTS, OBJECTS]);
+  });
+
+  it('asks a storage that refuses every read only for a sample once 20 were refused in a row', async () => {
+    const { outcome, gets, unreadable } = await scanRefusing(keys);
+    expect(outcome.scan.status).to.equal('incomplete');
+    // The first 20, then of the other 100 the 1st, 2nd, 4th, 8th, 16th, 32nd, 64th and 100th.
+    const sampled = [1, 2, 4, 8, 16, 32, 64, 100].map((n) => keys[19 + n]!);
+    expect(gets).to.equal(28);
+    expect(unreadable.map((f) => f.key).sort()).to.deep.equal([...keys.slice(0, 20), ...sampled].sort());
+    expect([outcome.scan.objectsListed, outcome.scan.objectsEvaluated]).to.deep.equal([OBJECTS, 28]);
+    expect(outcome.scan.errors).to.include(
+      `edge-bulk: the storage refused 20 reads of ${BULK_BUCKET} in a row, the last of ${keys[19]} ` +
+        `(cannot read object: AccessDenied: Access Denied): of the new or changed objects after it, one in 100 ` +
+        `is read until one is served, and the others are not evaluated; check the auditor's credentials, ` +
+        `the bucket's policy and whether its objects were archived`,
+    );
+  });
+
+  it('reads on in full from the first sampled object that is served', async () => {
+    // The first 30 refused: the gate closes at the 20th; of the next, the 1st, 2nd, 4th and 8th
+    // sampled are refused, the 16th (the 36th object) is served and opens it again.
+    const { outcome, gets, unreadable } = await scanRefusing(keys.slice(0, 30));
+    const skipped = [22, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34].map((i) => keys[i]!);
+    expect(gets).to.equal(OBJECTS - skipped.length);
+    expect(unreadable.map((f) => f.key).sort()).to.deep.equal(
+      [...keys.slice(0, 22), keys[23]!, keys[27]!].sort(),
+    );
+    expect([outcome.scan.objectsListed, outcome.scan.objectsEvaluated]).to.deep.equal([
+      OBJECTS,
+      OBJECTS - skipped.length,
+    ]);
+    const judged = new Set(outcome.findings.map((f) => f.key));
+    expect(
+      skipped.filter((k) => judged.has(k)),
+      'skipped objects have no finding',
+    ).to.deep.equal([]);
+    expect(outcome.scan.status).to.equal('incomplete');
   });
 });

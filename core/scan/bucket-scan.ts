@@ -6,14 +6,14 @@
  */
 import type { BucketCheckpoint, BucketCounts, KeyRange, ScanBucketResult } from '../queue/jobs.js';
 import type { RegisterMatch } from '../model.js';
-import type { FindingInput, ObjectState } from '../store/store.js';
+import type { ObjectState } from '../store/store.js';
 import type { ListedObject, ListPage } from '../storage/s3-storage.js';
 import { describeS3Error } from '../storage/s3-storage.js';
-import { evaluateObject, toSnapshot } from './evaluate.js';
 import { byteOrder, KeyOrderError, keyOrderProblem } from './key-order.js';
-import { readObject, readSettingsFingerprint, type ReadContext } from './object-reader.js';
-import { RefusalGate, refusalRunMessage } from './refusal-gate.js';
-import type { RequestLimit, ScanDeps } from './scan-deps.js';
+import { readSettingsFingerprint, type ReadContext } from './object-reader.js';
+import { readPage, type PageResult, type PageTools } from './page-reader.js';
+import { RefusalGate } from './refusal-gate.js';
+import type { ScanDeps } from './scan-deps.js';
 
 /** What to scan, and where to pick up after a crash. */
 export interface BucketScanRequest {
@@ -39,28 +39,6 @@ export interface BucketScanRequest {
   lastAttempt?: boolean;
   /** Polled between pages; when it says so, the scan stops (cancelled). */
   shouldStop?: () => Promise<boolean>;
-}
-
-/**
- * Whether what was read of an object still holds. LastModified counts with ETag and size: a copy
- * in place that replaces only the user metadata (the violation flag) keeps the bytes, so the ETag
- * and size, but not the time. So do the settings it was read with (`readSettings`).
- */
-function unchanged(
-  previous: ObjectState | undefined,
-  listed: ListedObject,
-  readSettings: string,
-): previous is ObjectState {
-  return (
-    sameBytes(previous, listed) &&
-    previous.lastModified.getTime() === listed.lastModified.getTime() &&
-    previous.readSettings === readSettings
-  );
-}
-
-/** Whether the listed object holds the bytes `previous` was read from (same ETag and size). */
-function sameBytes(previous: ObjectState | undefined, listed: ListedObject): previous is ObjectState {
-  return previous !== undefined && previous.etag === listed.etag && previous.size === listed.size;
 }
 
 /** Errors a bucket job keeps in its checkpoint and result; beyond them it counts. */
@@ -102,6 +80,7 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
   // The first MAX_ERRORS are kept, the rest only counted: a bucket of refused objects has one per
   // object.
   let moreErrors = 0;
+  let gateReported = false;
   const addErrors = (more: string[]): void => {
     for (const error of more) {
       if (errors.length < MAX_ERRORS) errors.push(error);
@@ -159,6 +138,13 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     }
     unsettled.delete(page);
     addCounts(counts, read.counts);
+    if (read.gateClosed !== null) {
+      // The one error that says why the objects after it were not asked for: kept whatever the
+      // cap, the first time in this attempt; a later closing counts as any error.
+      if (gateReported) addErrors([read.gateClosed]);
+      else errors.push(read.gateClosed);
+      gateReported = true;
+    }
     addErrors(read.errors);
     const keys = page.objects.map((o) => o.key);
     const lastKey = keys.at(-1);
@@ -325,28 +311,6 @@ async function progress(
   });
 }
 
-interface PageTools {
-  readContext: ReadContext;
-  ctx: ReturnType<ScanDeps['ruleContext']>;
-  limit: RequestLimit;
-  /** Set when the bucket job fails or ends: reads still waiting in the limiter are skipped. */
-  stopped: boolean;
-  /** Stops asking a storage that refuses every read (see refusal-gate.ts). */
-  gate: RefusalGate;
-}
-
-/** What reading and judging one page produced, to be stored. */
-interface PageResult {
-  changedStates: ObjectState[];
-  findings: FindingInput[];
-  /** Objects that could not be read for a transient reason. */
-  unread: string[];
-  /** Rule failures. */
-  errors: string[];
-  /** This page's counts (objects deleted between LIST and GET are not listed). */
-  counts: BucketCounts;
-}
-
 /**
  * Marks a promise as handled, so that a failure while it waits in the pipeline is not an unhandled
  * rejection; whoever awaits it later still gets the error.
@@ -354,78 +318,4 @@ interface PageResult {
 function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
   return promise;
-}
-
-/** Reads and judges one listing page; the caller adds its counts and stores the result. */
-async function readPage(
-  deps: ScanDeps,
-  request: BucketScanRequest,
-  objects: ListedObject[],
-  tools: PageTools,
-): Promise<PageResult> {
-  const counts: BucketCounts = { listed: objects.length, evaluated: 0, fetched: 0, images: 0, bytesRead: 0 };
-  const result: PageResult = { changedStates: [], findings: [], unread: [], errors: [], counts };
-  if (objects.length === 0) return result;
-  const known = await deps.store.getObjectStates(
-    request.sourceId,
-    request.bucket,
-    objects.map((o) => o.key),
-  );
-  await Promise.all(
-    objects.map((listed) =>
-      tools.limit(async () => {
-        if (tools.stopped) {
-          result.unread.push(`${listed.key}: not read, the bucket job stopped`);
-          return;
-        }
-        const previous = known.get(listed.key);
-        let state = previous;
-        if (!unchanged(state, listed, tools.readContext.readSettings)) {
-          // Skipped: listed, not evaluated, so the bucket is incomplete; the next scan asks again.
-          if (!tools.gate.shouldRead()) return;
-          const read = await readObject(tools.readContext, listed);
-          const gateChange = tools.gate.record(
-            read.refused ? 'refused' : read.vanished || read.transientError ? 'other' : 'read',
-          );
-          if (gateChange === 'closed')
-            result.errors.push(refusalRunMessage(request.bucket, listed.key, read.state.readError));
-          counts.bytesRead += read.bytesRead;
-          if (read.bytesRead > 0) counts.fetched += 1;
-          if (read.vanished) {
-            // Deleted between LIST and GET: gone, as the contract wants; not part of this scan.
-            counts.listed -= 1;
-            return;
-          }
-          if (read.transientError) {
-            result.unread.push(`${listed.key}: ${read.transientError}`);
-            return;
-          }
-          if (read.refused) {
-            // Judged below (unreadable-object) and reported, so the bucket is incomplete; not kept,
-            // so the next scan asks for it again.
-            result.errors.push(`${listed.key}: ${read.state.readError}`);
-            state = read.state;
-          } else {
-            // The same bytes (a new LastModified alone) keep their perceptual hash: no whole-image read.
-            state = sameBytes(previous, listed)
-              ? { ...read.state, perceptualHash: previous.perceptualHash }
-              : read.state;
-            result.changedStates.push(state);
-          }
-        }
-        const snapshot = toSnapshot(listed, state, {
-          bucketDeclared: request.declared,
-          bucketTestLike: request.testLike,
-          register: request.matchRegister ? request.matchRegister(state, listed) : null,
-          copyOf: null,
-        });
-        const verdict = evaluateObject(snapshot, tools.ctx);
-        result.findings.push(...verdict.findings);
-        result.errors.push(...verdict.errors);
-        counts.evaluated += 1;
-        if (state.isImage) counts.images += 1;
-      }),
-    ),
-  );
-  return result;
 }

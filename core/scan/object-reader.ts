@@ -114,6 +114,15 @@ function emptyState(ctx: ReadContext, listed: ListedObject): ObjectState {
   };
 }
 
+/**
+ * The state of an object judged without reading it (`why` starts with "not read: "): nothing is
+ * known of its bytes, so `unreadable-object` flags it and the retention rules fall back to its
+ * LastModified. Never to be stored as what the object holds.
+ */
+export function notReadState(ctx: ReadContext, listed: ListedObject, why: string): ObjectState {
+  return { ...emptyState(ctx, listed), readError: why };
+}
+
 /** Extra bytes to ask for when the head ends inside the markers: one small read, not many tiny ones. */
 const EXTEND_MIN = 16 * 1024;
 

@@ -1,10 +1,10 @@
 /**
  * When the storage refuses every read (a credential that may list but not read, a bucket policy
  * denying the auditor, a bucket whose objects were all archived), reading on through the bucket
- * would ask a million times to be refused and file a million findings that all say the same. The
- * gate lets a bucket job stop asking: after a run of refusals it reads only a sample of the new or
- * changed objects, enough to see when reads succeed again, and the rest stay listed, not evaluated
- * (the bucket is incomplete, never compliant).
+ * would ask a million times to be refused. The gate lets a bucket job stop asking: after a run of
+ * refusals it reads only a sample of the new or changed objects, enough to see when reads succeed
+ * again. The others are judged from their listing alone, as a refused object is (its LastModified
+ * still proves an age), and the gate's error keeps the bucket incomplete, never compliant.
  */
 
 /** Refusals in a row, with no read succeeding between them, that close the gate. */
@@ -63,7 +63,7 @@ export function refusalRunMessage(bucket: string, key: string, readError: string
   return (
     `the storage refused ${REFUSALS_TO_CLOSE} reads of ${bucket} in a row, the last of ${key} ` +
     `(${readError ?? 'refused'}): of the new or changed objects after it, one in ${SAMPLE_EVERY} is read ` +
-    `until one is served, and the others are not evaluated; check the auditor's credentials, the ` +
+    `until one is served, and the others are judged from their listing alone; check the auditor's credentials, the ` +
     `bucket's policy and whether its objects were archived`
   );
 }

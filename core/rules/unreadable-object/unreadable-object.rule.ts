@@ -17,6 +17,9 @@ export function describeProblem(snapshot: ObjectSnapshot): string {
   // The storage refused the read (see core/scan/object-reader.ts): nothing is known of its bytes.
   const refusal = /^cannot read object: (.*)$/s.exec(error);
   if (refusal) return `the storage refused to serve it (${refusal[1]})`;
+  // Not asked for at all, after the storage refused a run of reads before it (core/scan/refusal-gate.ts).
+  const notRead = /^not read: (.*)$/s.exec(error);
+  if (notRead) return `it was not read, since ${notRead[1]}`;
   if (snapshot.size === 0 || /\b(zero|empty|0 bytes?)\b/i.test(error)) return 'it is empty (zero bytes)';
   if (/truncat|premature end|unexpected end/i.test(error)) {
     return 'it is truncated: the file ends before the image does';

@@ -11,6 +11,7 @@ import { jobIds } from '../../../core/queue/jobs.js';
 import { BULK_BUCKET, bulkKey, useBulkWorld } from '../../helpers/bulk-world.js';
 import { openTestStore } from '../../helpers/database.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
+import { s3Sink } from '../../../fixtures/s3-sink.js';
 
 const OBJECTS = 120;
 
@@ -133,39 +134,55 @@ describe('an object the storage refuses to serve', function () {
   });
 
   it('asks a storage that refuses every read only for a sample once 20 were refused in a row', async () => {
-    const { outcome, gets, unreadable } = await scanRefusing(keys);
-    expect(outcome.scan.status).to.equal('incomplete');
-    // The first 20, then of the other 100 the 1st, 2nd, 4th, 8th, 16th, 32nd, 64th and 100th.
-    const sampled = [1, 2, 4, 8, 16, 32, 64, 100].map((n) => keys[19 + n]!);
-    expect(gets).to.equal(28);
-    expect(unreadable.map((f) => f.key).sort()).to.deep.equal([...keys.slice(0, 20), ...sampled].sort());
-    expect([outcome.scan.objectsListed, outcome.scan.objectsEvaluated]).to.deep.equal([OBJECTS, 28]);
-    expect(outcome.scan.errors).to.include(
-      `edge-bulk: the storage refused 20 reads of ${BULK_BUCKET} in a row, the last of ${keys[19]} ` +
-        `(cannot read object: AccessDenied: Access Denied): of the new or changed objects after it, one in 100 ` +
-        `is read until one is served, and the others are not evaluated; check the auditor's credentials, ` +
-        `the bucket's policy and whether its objects were archived`,
-    );
+    // Folder markers (zero bytes, never asked for) after every tenth image: they neither take a
+    // sample nor count as a read served, or they would keep the gate open.
+    const markers = keys.filter((_, i) => i % 10 === 9).map((k) => `${k}.marker`);
+    const sink = s3Sink(bulk.world.stack);
+    try {
+      for (const marker of markers) await sink.putObject(BULK_BUCKET, marker, Buffer.alloc(0), {});
+      const { outcome, gets, unreadable } = await scanRefusing(keys);
+      expect(outcome.scan.status).to.equal('incomplete');
+      // The first 20, then of the other 100 the 1st, 2nd, 4th, 8th, 16th, 32nd, 64th and 100th.
+      const sampled = [1, 2, 4, 8, 16, 32, 64, 100].map((n) => keys[19 + n]!);
+      expect(gets).to.equal(28);
+      // Every object is still judged: those not asked for from their listing, said so.
+      const total = OBJECTS + markers.length;
+      expect([outcome.scan.objectsListed, outcome.scan.objectsEvaluated]).to.deep.equal([total, total]);
+      expect(unreadable).to.have.length(total);
+      const refused = unreadable.filter((f) => f.reason.includes('the storage refused to serve it'));
+      expect(refused.map((f) => f.key).sort()).to.deep.equal([...keys.slice(0, 20), ...sampled].sort());
+      const notRead = unreadable.filter((f) => f.reason.includes('it was not read, since the storage had'));
+      expect(notRead).to.have.length(OBJECTS - 28);
+      expect(outcome.scan.errors).to.include(
+        `edge-bulk: the storage refused 20 reads of ${BULK_BUCKET} in a row, the last of ${keys[19]} ` +
+          `(cannot read object: AccessDenied: Access Denied): of the new or changed objects after it, one in 100 ` +
+          `is read until one is served, and the others are judged from their listing alone; check the ` +
+          `auditor's credentials, the bucket's policy and whether its objects were archived`,
+      );
+      // One error per refusal; none per object not asked for.
+      expect(outcome.scan.errors.filter((e) => /^edge-bulk: \S+: cannot read object/.test(e))).to.have.length(
+        28,
+      );
+      expect(outcome.scan.errors.filter((e) => e.includes(': not read: '))).to.deep.equal([]);
+    } finally {
+      for (const marker of markers) await sink.storage.removeObject(BULK_BUCKET, marker);
+      sink.close();
+    }
   });
 
   it('reads on in full from the first sampled object that is served', async () => {
     // The first 30 refused: the gate closes at the 20th; of the next, the 1st, 2nd, 4th and 8th
     // sampled are refused, the 16th (the 36th object) is served and opens it again.
     const { outcome, gets, unreadable } = await scanRefusing(keys.slice(0, 30));
-    const skipped = [22, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34].map((i) => keys[i]!);
-    expect(gets).to.equal(OBJECTS - skipped.length);
-    expect(unreadable.map((f) => f.key).sort()).to.deep.equal(
+    const notAsked = [22, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34].map((i) => keys[i]!);
+    expect(gets).to.equal(OBJECTS - notAsked.length);
+    const refused = unreadable.filter((f) => f.reason.includes('the storage refused to serve it'));
+    expect(refused.map((f) => f.key).sort()).to.deep.equal(
       [...keys.slice(0, 22), keys[23]!, keys[27]!].sort(),
     );
-    expect([outcome.scan.objectsListed, outcome.scan.objectsEvaluated]).to.deep.equal([
-      OBJECTS,
-      OBJECTS - skipped.length,
-    ]);
-    const judged = new Set(outcome.findings.map((f) => f.key));
-    expect(
-      skipped.filter((k) => judged.has(k)),
-      'skipped objects have no finding',
-    ).to.deep.equal([]);
+    const notRead = unreadable.filter((f) => f.reason.includes('it was not read'));
+    expect(notRead.map((f) => f.key).sort()).to.deep.equal(notAsked);
+    expect([outcome.scan.objectsListed, outcome.scan.objectsEvaluated]).to.deep.equal([OBJECTS, OBJECTS]);
     expect(outcome.scan.status).to.equal('incomplete');
   });
 });

@@ -43,6 +43,18 @@ describe('unreadable-object', () => {
     );
   });
 
+  it('names an object not asked for after the storage refused the reads before it', () => {
+    expect(
+      reasonFor({
+        isImage: false,
+        size: 1000,
+        readError: 'not read: the storage had refused 20 reads in a row before it',
+      }),
+    ).to.equal(
+      'This object cannot be checked as a camera image: it was not read, since the storage had refused 20 reads in a row before it.',
+    );
+  });
+
   it('quotes an error it does not recognise', () => {
     expect(reasonFor({ isImage: true, readError: 'socket hang up' })).to.contain(
       'it could not be read (socket hang up)',

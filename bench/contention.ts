@@ -78,9 +78,11 @@ async function main(): Promise<void> {
     listed: [],
     listedLoaded: [],
   };
-  for (let run = 1; run <= runs; run += 1) {
+  const unloaded = async () => {
     rows.a.push(await measure(world, reads));
     rows.listed.push(await measure(world, listedReads));
+  };
+  const loaded = async () => {
     const load = startLoad(duty);
     try {
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -88,6 +90,16 @@ async function main(): Promise<void> {
       rows.listedLoaded.push(await measure(world, listedReads));
     } finally {
       load.kill('SIGKILL');
+    }
+  };
+  for (let run = 1; run <= runs; run += 1) {
+    // Alternating which comes first, so a drift of the host during a run hits both alike.
+    if (run % 2 === 1) {
+      await unloaded();
+      await loaded();
+    } else {
+      await loaded();
+      await unloaded();
     }
     log(
       `  run ${run}: ${(['a', 'aLoaded', 'listed', 'listedLoaded'] as const).map((k) => rows[k].at(-1)!.objectsPerSecond.toFixed(0)).join(' / ')} obj/s`,

@@ -9,10 +9,16 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import { repairSchedules } from './schedules.js';
 
+/** How long stopping waits for a repair in progress, by default. */
+const STOP_WAIT_MS = 2_000;
+
 /** A running repair loop. */
 export interface ScheduleRepairs {
-  /** Stops the loop; resolves once a repair in progress has ended. */
-  stop(): Promise<void>;
+  /**
+   * Stops the loop; resolves once a repair in progress has ended, or after `maxWaitMs` (default
+   * 2 s) if it has not: its failure is then logged, as any repair's.
+   */
+  stop(maxWaitMs?: number): Promise<void>;
 }
 
 /**
@@ -47,10 +53,20 @@ export function startScheduleRepairs(
   );
   timer.unref();
   return {
-    async stop() {
+    async stop(maxWaitMs = STOP_WAIT_MS) {
       if (timer) clearInterval(timer);
       timer = null;
-      await repairing;
+      if (!repairing) return;
+      // A repair stuck on Redis (or retrying a re-add) must not eat the time the scan workers need
+      // to close: past the wait it is left to fail once the queue's connections close.
+      let waited: NodeJS.Timeout | undefined;
+      await Promise.race([
+        repairing,
+        new Promise<void>((resolve) => {
+          waited = setTimeout(resolve, maxWaitMs);
+        }),
+      ]);
+      clearTimeout(waited);
     },
   };
 }

@@ -31,7 +31,8 @@ export interface ScheduleView {
   /**
    * The next run (ISO 8601): the run the scheduler waits for, or the one a worker has just taken.
    * Null when none is to come: no scheduler, or one whose recorded run has finished or gone (the
-   * next sync, or `serve`'s repair within a minute, gives it its next run again).
+   * next sync, or the repair `serve` and `anpr-audit worker` run every `queue.scheduleRepairSeconds`,
+   * gives it its next run again).
    */
   nextRun: string | null;
 }
@@ -250,7 +251,8 @@ async function syncLocked(queue: Queue, config: Config): Promise<ScheduleChanges
 /**
  * Gives the schedulers of the config that have no run to come their next run again, and changes
  * nothing else (their timing, data and job options stay): safe to run every minute from every
- * `serve` process, even from processes whose configs differ for a while (a rolling change), since a
+ * `serve` and `anpr-audit worker` process (workers/schedule-repairs.ts), even from processes whose
+ * configs differ for a while (a rolling change), since a
  * scheduler another config set differently is left alone. A repair, and a sync, holds a lock in
  * Redis: returns the source ids repaired, or null when another process held the lock.
  */

@@ -69,6 +69,12 @@ export interface ObjectSnapshot {
   isImage: boolean;
   /** Why the object could not be read or parsed; null when it could. */
   readError: string | null;
+  /**
+   * Whether the storage served the object's bytes: false when it refused them, or when the scan did
+   * not ask (core/scan/refusal-gate.ts). Nothing the bytes say (camera flags, plate, EXIF) is known
+   * of such an object; `unreadable-object` reports it.
+   */
+  contentServed: boolean;
   /** The capture time: from EXIF when possible, LastModified otherwise (see origin). */
   captureTime: Date;
   captureTimeOrigin: CaptureTimeOrigin;

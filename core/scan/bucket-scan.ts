@@ -12,7 +12,7 @@ import { describeS3Error } from '../storage/s3-storage.js';
 import { byteOrder, KeyOrderError, keyOrderProblem } from './key-order.js';
 import { readSettingsFingerprint, type ReadContext } from './object-reader.js';
 import { readPage, type PageResult, type PageTools } from './page-reader.js';
-import { RefusalGate } from './refusal-gate.js';
+import { notAskedMessage, RefusalGate } from './refusal-gate.js';
 import type { ScanDeps } from './scan-deps.js';
 
 /** What to scan, and where to pick up after a crash. */
@@ -138,11 +138,16 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     }
     unsettled.delete(page);
     addCounts(counts, read.counts);
-    if (read.gateClosed !== null) {
-      // The one error that says why the objects after it were not asked for: kept whatever the
-      // cap, the first time in this attempt; a later closing counts as any error.
-      if (gateReported) addErrors([read.gateClosed]);
-      else errors.push(read.gateClosed);
+    if (read.gateClosed !== null || read.notAsked > 0) {
+      // The one error that says why objects were not asked for, kept whatever the cap the first
+      // time in this attempt; a later closing counts as any error. A page with objects not asked
+      // for always carries it or follows it, since a checkpoint's errors are all errors so far:
+      // its objects count as evaluated, and only this error keeps the bucket from being complete
+      // (the gate may close on a later page whose reads started first).
+      const message = read.gateClosed ?? notAskedMessage(request.bucket, read.notAsked);
+      if (gateReported) {
+        if (read.gateClosed !== null) addErrors([read.gateClosed]);
+      } else errors.push(message);
       gateReported = true;
     }
     addErrors(read.errors);
@@ -255,8 +260,11 @@ async function keepReadObjects(
   for (const page of pages) {
     const read = await page.reading.catch(() => null);
     if (read === null) continue;
+    // The findings of objects whose bytes were not served stay out: the retry may well read them,
+    // and a finding stored now would stay linked to this scan as if seen again.
+    const findings = read.findings.filter((f) => !read.unserved.has(f.key));
     try {
-      await storeRead(deps, request, read);
+      await storeRead(deps, request, { ...read, findings });
     } catch {
       return;
     }

@@ -14,6 +14,8 @@ export interface SnapshotExtras {
   bucketTestLike: boolean;
   register: RegisterMatch | null;
   copyOf: CopyMatch | null;
+  /** See ObjectSnapshot.contentServed; true when absent (a state the store kept was served). */
+  contentServed?: boolean;
 }
 
 /** Combines the listing entry, what was read from the object, and the scan's extras. */
@@ -31,6 +33,7 @@ export function toSnapshot(listed: ListedObject, state: ObjectState, extras: Sna
     lastModified: listed.lastModified,
     isImage: state.isImage,
     readError: state.readError,
+    contentServed: extras.contentServed ?? true,
     captureTime: fromExif ? state.captureTime! : listed.lastModified,
     captureTimeOrigin: fromExif ? state.captureTimeOrigin! : 'last-modified',
     exifCaptureTime: state.exifCaptureTime,

@@ -35,6 +35,7 @@ function sameBytes(previous: ObjectState | undefined, listed: ListedObject): pre
   return previous !== undefined && previous.etag === listed.etag && previous.size === listed.size;
 }
 
+/** What a bucket job hands each page it reads: its settings, and what lives as long as the job. */
 export interface PageTools {
   readContext: ReadContext;
   ctx: ReturnType<ScanDeps['ruleContext']>;
@@ -57,6 +58,13 @@ export interface PageResult {
   counts: BucketCounts;
   /** Set when a run of refusals on this page made the job stop asking (refusal-gate.ts). */
   gateClosed: string | null;
+  /** Objects of this page the gate did not ask for (judged from their listing). */
+  notAsked: number;
+  /**
+   * Keys whose bytes the storage did not serve (refused, or not asked for): their findings hold
+   * only for this attempt, whose retry may read them (see bucket-scan.ts keepReadObjects).
+   */
+  unserved: Set<string>;
 }
 
 /** Reads and judges one listing page; the caller adds its counts and stores the result. */
@@ -74,6 +82,8 @@ export async function readPage(
     errors: [],
     counts,
     gateClosed: null,
+    notAsked: 0,
+    unserved: new Set(),
   };
   if (objects.length === 0) return result;
   const known = await deps.store.getObjectStates(
@@ -99,6 +109,7 @@ export async function readPage(
           bucketTestLike: request.testLike,
           register: request.matchRegister ? request.matchRegister(state, listed) : null,
           copyOf: null,
+          contentServed: !result.unserved.has(listed.key),
         });
         const verdict = evaluateObject(snapshot, tools.ctx);
         result.findings.push(...verdict.findings);
@@ -131,6 +142,8 @@ async function readChanged(
   const asks = listed.size > 0;
   if (asks && !tools.gate.shouldRead()) {
     // Not kept, as a refused object is not: the next scan asks for it again.
+    result.notAsked += 1;
+    result.unserved.add(listed.key);
     return notReadState(
       tools.readContext,
       listed,
@@ -159,6 +172,7 @@ async function readChanged(
     // Judged (unreadable-object) and reported, so the bucket is incomplete; not kept, so the next
     // scan asks for it again.
     result.errors.push(`${listed.key}: ${read.state.readError}`);
+    result.unserved.add(listed.key);
     return read.state;
   }
   // The same bytes (a new LastModified alone) keep their perceptual hash: no whole-image read.

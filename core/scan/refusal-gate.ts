@@ -63,7 +63,18 @@ export function refusalRunMessage(bucket: string, key: string, readError: string
   return (
     `the storage refused ${REFUSALS_TO_CLOSE} reads of ${bucket} in a row, the last of ${key} ` +
     `(${readError ?? 'refused'}): of the new or changed objects after it, one in ${SAMPLE_EVERY} is read ` +
-    `until one is served, and the others are judged from their listing alone; check the auditor's credentials, the ` +
-    `bucket's policy and whether its objects were archived`
+    `until one is served, and the others are judged from their listing alone; check the auditor's ` +
+    `credentials, the bucket's policy and whether its objects were archived`
+  );
+}
+
+/**
+ * The error for objects not asked for on a page settled before the page whose reads closed the
+ * gate (reads of two pages run at once): the closing page's error follows.
+ */
+export function notAskedMessage(bucket: string, notAsked: number): string {
+  return (
+    `${notAsked} new or changed object(s) of ${bucket} were not read: the storage refused ` +
+    `${REFUSALS_TO_CLOSE} reads in a row, and the others are judged from their listing alone`
   );
 }

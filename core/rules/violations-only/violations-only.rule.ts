@@ -54,11 +54,13 @@ function cameraReason(signals: ViolationSignals, hasSignal: boolean): string | n
  * about not taking the processor's word for it), and the camera's flags only explain the finding.
  * Without one, the camera's flags decide; one flag true and the other false is reported, since a
  * contradiction cannot count as proof. A single true flag with the other silent counts as proof.
+ * An object whose bytes the storage did not serve is not judged: its flags are unknown, and a
+ * register entry could match it by what the bytes hold; `unreadable-object` reports it instead.
  */
 export const rule: ObjectRule = {
   meta,
   evaluate(snapshot, ctx) {
-    if (ctx.source.role !== 'vendor') return [];
+    if (ctx.source.role !== 'vendor' || !snapshot.contentServed) return [];
     const { signals } = snapshot;
     let reason: string | null;
     if (ctx.source.hasRegister) {

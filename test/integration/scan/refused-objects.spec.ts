@@ -104,17 +104,28 @@ describe('an object the storage refuses to serve', function () {
   });
 
   /** Scans with a fresh store, one read at a time (so the refusals come in key order), `denied` refused. */
-  async function scanRefusing(denied: string[]) {
-    const { config } = await bulk.world.config({ source: '\n    concurrency: 1\n    firstScanShards: 1' });
+  async function scanRefusing(denied: string[], now = bulk.world.now, top = '') {
+    const { config } = await bulk.world.config({
+      source: '\n    concurrency: 1\n    firstScanShards: 1',
+      top,
+    });
     const fresh = await openTestStore('postgres');
     const runtime = await openTestRuntime(config, fresh.store);
     try {
       bulk.world.stack.gateway.setFaults({ failRate: 0, denyKeys: denied });
       bulk.world.stack.gateway.resetCounts();
-      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: bulk.world.now, pollMs: 50 });
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now, pollMs: 50 });
       // Signed: the anonymous probe of an object (public-access) is no read of the scan's.
       const gets = bulk.world.stack.gateway.counts().signedGets;
-      return { outcome, gets, unreadable: outcome.findings.filter((f) => f.rule === 'unreadable-object') };
+      const stored = (await fresh.store.listObjectStates('edge-bulk', BULK_BUCKET, null, 1000)).map(
+        (s) => s.key,
+      );
+      return {
+        outcome,
+        gets,
+        stored,
+        unreadable: outcome.findings.filter((f) => f.rule === 'unreadable-object'),
+      };
     } finally {
       bulk.world.stack.gateway.setFaults({ failRate: 0 });
       await runtime.dispose();
@@ -183,6 +194,41 @@ describe('an object the storage refuses to serve', function () {
     const notRead = unreadable.filter((f) => f.reason.includes('it was not read'));
     expect(notRead.map((f) => f.key).sort()).to.deep.equal(notAsked);
     expect([outcome.scan.objectsListed, outcome.scan.objectsEvaluated]).to.deep.equal([OBJECTS, OBJECTS]);
+    expect(outcome.scan.status).to.equal('incomplete');
+  });
+
+  it('judges the objects it does not ask for by their LastModified, and keeps no state of them', async () => {
+    // Three days on, every object's LastModified (its upload) is past the edge limit.
+    const later = new Date(bulk.world.now.getTime() + 72 * 3_600_000);
+    const { outcome, stored } = await scanRefusing(keys.slice(0, 30), later);
+    const notAsked = [22, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34].map((i) => keys[i]!);
+    const byLastModified = outcome.findings.filter(
+      (f) => f.rule === 'edge-retention' && f.captureTimeOrigin === 'last-modified',
+    );
+    // Every object refused or not asked for (some others carry no EXIF time and fall back too).
+    const judged = new Set(byLastModified.map((f) => f.key));
+    expect(keys.slice(0, 30).filter((k) => !judged.has(k))).to.deep.equal([]);
+    // Nothing is stored of an object not served (refused, or not asked for: keys 30-34 would have
+    // been served): the next scan asks for it again.
+    const unserved = new Set([...keys.slice(0, 30), ...notAsked]);
+    expect(stored.sort()).to.deep.equal(keys.filter((k) => !unserved.has(k)));
+    const notRead = outcome.findings.filter(
+      (f) => f.rule === 'unreadable-object' && f.reason.includes('not read'),
+    );
+    expect(notRead.map((f) => f.key).sort()).to.deep.equal(notAsked);
+  });
+
+  it('keeps the error that says why past the cap of 50 errors', async () => {
+    // Every other one of the first 100 refused, on five pages of 20 (50 errors: the cap), then the
+    // last 20 in a row, on the sixth.
+    const denied = keys.filter((_, i) => i >= 100 || i % 2 === 0);
+    const { outcome, gets } = await scanRefusing(denied, bulk.world.now, 'scan: { listPageSize: 20 }');
+    expect(gets).to.equal(OBJECTS);
+    expect(outcome.scan.errors.filter((e) => /^edge-bulk: \S+: cannot read object/.test(e))).to.have.length(
+      50,
+    );
+    expect(outcome.scan.errors).to.include('edge-bulk: and 20 more error(s)');
+    expect(outcome.scan.errors.some((e) => e.includes(`in a row, the last of ${keys[119]} `))).to.equal(true);
     expect(outcome.scan.status).to.equal('incomplete');
   });
 });

@@ -60,6 +60,7 @@ export function makeSnapshot(overrides: Partial<ObjectSnapshot> = {}): ObjectSna
     lastModified: new Date(captureTime.getTime() + MINUTE),
     isImage: true,
     readError: null,
+    contentServed: true,
     captureTime,
     captureTimeOrigin: 'exif-offset',
     exifCaptureTime: '2026:11:20 07:30:00 +01:00',

@@ -106,4 +106,17 @@ describe('violations-only', () => {
     ).to.deep.equal([]);
     expect(judge({ register: NO_MATCH }, makeContext('edge'))).to.deep.equal([]);
   });
+
+  it('says nothing about an object whose bytes the storage did not serve: its flags are unknown', () => {
+    const unserved = makeSnapshot({
+      contentServed: false,
+      isImage: false,
+      readError: 'not read: the storage had refused 20 reads in a row before it',
+      signals: { metadata: null, exif: null, register: NO_MATCH },
+    });
+    expect(rule.evaluate(unserved, withRegister)).to.deep.equal([]);
+    expect(rule.evaluate(unserved, withoutRegister)).to.deep.equal([]);
+    // The same object, served, is flagged: the flag is what decides.
+    expect(rule.evaluate({ ...unserved, contentServed: true }, withoutRegister)).to.have.length(1);
+  });
 });

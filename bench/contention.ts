@@ -12,7 +12,7 @@ import { bareListAndRead, bareListing, bareReads, type ReadRun } from './baselin
 import { cleanupAll, installCleanupHandlers, trackChild } from './cleanup.js';
 import { renderPool } from './images.js';
 import { formatSpread, spread } from './report.js';
-import { s3LoadBetween } from './s3-process.js';
+import { withS3Cpu } from './phases.js';
 import { BUCKET, startWorld, type BenchWorld } from './world.js';
 
 const HEAD_BYTES = 64 * 1024;
@@ -38,10 +38,8 @@ interface Sample {
 }
 
 async function measure(world: BenchWorld, read: () => Promise<ReadRun>): Promise<Sample> {
-  const before = await world.stack.load();
-  const run = await read();
-  const spent = s3LoadBetween(before, await world.stack.load());
-  return { objectsPerSecond: run.objectsPerSecond, s3MsPerObject: (spent.cpuSeconds * 1000) / world.count };
+  const run = await withS3Cpu(world.stack, read);
+  return { objectsPerSecond: run.objectsPerSecond, s3MsPerObject: (run.s3CpuSeconds * 1000) / world.count };
 }
 
 async function main(): Promise<void> {

@@ -54,7 +54,7 @@ function nextPrefix(world: BenchWorld, tag: string): string {
 export type BareRun = ReadRun & { s3CpuSeconds: number; s3EventLoopBusy: number; machine: MachineLoad };
 
 /** Runs `read` and adds what the S3 process spent meanwhile. */
-async function withS3Cpu(s3: CountingS3, read: () => Promise<ReadRun>): Promise<BareRun> {
+export async function withS3Cpu(s3: CountingS3, read: () => Promise<ReadRun>): Promise<BareRun> {
   const clocks = await startClocks(s3);
   const run = await read();
   const { s3Spent, machineLoad } = await stopClocks(s3, clocks);

@@ -82,9 +82,10 @@ const pendingRunId = (schedulerId: string, next: number) => `repeat:${schedulerI
  * What became of the run a scheduler records as its next one: `waiting` for its time or a worker,
  * `taken` by a worker, `finished`, or `gone` from the queue. BullMQ adds the run after it when a
  * worker takes it, so a scheduler whose recorded run has finished or gone never runs again by
- * itself: a worker failed to add the next run (BullMQ retries through stall recovery, and a run that keeps failing so ends failed), and the finished run
- * may since have been removed (retention, or a clean of finished jobs). BullMQ refuses to remove or
- * drain a run a scheduler records while it waits.
+ * itself: a worker failed to add the next run (BullMQ retries through stall recovery, and a run
+ * that keeps failing so ends failed), and the finished run may since have been removed (retention,
+ * or a clean of finished jobs). BullMQ refuses to remove or drain a run a scheduler records while it
+ * waits.
  */
 type RecordedRun = 'waiting' | 'taken' | 'finished' | 'gone';
 
@@ -252,9 +253,9 @@ async function syncLocked(queue: Queue, config: Config): Promise<ScheduleChanges
  * Gives the schedulers of the config that have no run to come their next run again, and changes
  * nothing else (their timing, data and job options stay): safe to run every minute from every
  * `serve` and `anpr-audit worker` process (workers/schedule-repairs.ts), even from processes whose
- * configs differ for a while (a rolling change), since a
- * scheduler another config set differently is left alone. A repair, and a sync, holds a lock in
- * Redis: returns the source ids repaired, or null when another process held the lock.
+ * configs differ for a while (a rolling change), since a scheduler another config set differently is
+ * left alone. A repair, and a sync, holds a lock in Redis: returns the source ids repaired, or null
+ * when another process held the lock.
  */
 export async function repairSchedules(queue: Queue, redis: Redis, config: Config): Promise<string[] | null> {
   const locked = await withRedisLock(redis, lockKey(queue), { ttlMs: LOCK_MS }, async () => {

@@ -192,13 +192,18 @@ function applyExif(state: ObjectState, facts: ExifFacts, ctx: ReadContext): void
   if (plate) state.plateHash = plateHash(plate, ctx.plateHashKey);
 }
 
+/** Whether reading `listed` asks the storage at all: a zero-byte object is judged from its listing. */
+export function readAsksStorage(listed: ListedObject): boolean {
+  return listed.size > 0;
+}
+
 /**
  * Reads one listed object into an ObjectState. Capture time stays null when EXIF has none: the
  * snapshot builder falls back to LastModified and the rules raise `missing-timestamp`.
  */
 export async function readObject(ctx: ReadContext, listed: ListedObject): Promise<ReadResult> {
   const state = emptyState(ctx, listed);
-  if (listed.size === 0) {
+  if (!readAsksStorage(listed)) {
     state.readError = 'zero-byte object: no image data';
     return { state, bytesRead: 0, transientError: null };
   }

@@ -9,7 +9,7 @@ import type { FindingInput, ObjectState } from '../store/store.js';
 import type { ListedObject } from '../storage/s3-storage.js';
 import type { BucketScanRequest } from './bucket-scan.js';
 import { evaluateObject, toSnapshot } from './evaluate.js';
-import { notReadState, readObject, type ReadContext } from './object-reader.js';
+import { notReadState, readAsksStorage, readObject, type ReadContext } from './object-reader.js';
 import { RefusalGate, refusalRunMessage, REFUSALS_TO_CLOSE } from './refusal-gate.js';
 import type { RequestLimit, ScanDeps } from './scan-deps.js';
 
@@ -137,9 +137,9 @@ async function readChanged(
   result: PageResult,
 ): Promise<ObjectState | undefined> {
   const { counts } = result;
-  // A zero-byte object costs no request (object-reader.ts): it neither takes a sample nor tells the
-  // gate anything, or folder markers among refused objects would keep the gate open.
-  const asks = listed.size > 0;
+  // An object read without a request (zero bytes) neither takes a sample nor tells the gate
+  // anything, or folder markers among refused objects would keep the gate open.
+  const asks = readAsksStorage(listed);
   if (asks && !tools.gate.shouldRead()) {
     // Not kept, as a refused object is not: the next scan asks for it again.
     result.notAsked += 1;

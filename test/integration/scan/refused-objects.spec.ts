@@ -218,6 +218,50 @@ describe('an object the storage refuses to serve', function () {
     expect(notRead.map((f) => f.key).sort()).to.deep.equal(notAsked);
   });
 
+  it('keeps no finding of an object not served by an attempt that failed, whose retry reads it', async () => {
+    const { config } = await bulk.world.config({
+      source: '\n    concurrency: 1\n    firstScanShards: 1',
+      top: 'queue: { backoffMs: 3000, attempts: 2 }\nscan: { requestRetries: 0 }',
+    });
+    const fresh = await openTestStore('postgres');
+    const runtime = await openTestRuntime(config, fresh.store);
+    try {
+      // The first 30 refused (the gate closes at the 20th), and the 16th object offered after it
+      // (the 36th, a sample) fails with a 500: the page, all 120 objects, fails its first attempt,
+      // which keeps what it read. The retry, with every fault gone, reads every object.
+      bulk.world.stack.gateway.setFaults({
+        failRate: 0,
+        denyKeys: keys.slice(0, 30),
+        failKeys: [keys[35]!],
+        failStatus: 500,
+      });
+      const scanning = runScan(runtime, { sources: ['edge-bulk'], now: bulk.world.now, pollMs: 50 });
+      const deadline = Date.now() + 60_000;
+      while ((await runtime.queue.getDelayedCount()) === 0) {
+        if (Date.now() > deadline) throw new Error('the bucket job never failed its first attempt');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      bulk.world.stack.gateway.setFaults({ failRate: 0 });
+      bulk.world.stack.gateway.resetCounts();
+      const outcome = await scanning;
+      expect(outcome.scan.status, outcome.scan.errors.join('\n')).to.equal('completed');
+      const job = await runtime.queue.getJob(jobIds.bucket(outcome.scan.id, 'edge-bulk', BULK_BUCKET, 0));
+      expect(job!.attemptsMade).to.equal(2);
+      // The first attempt's findings of the objects it was refused or did not ask for would stay
+      // linked to this scan, as if seen in it, though the retry read every one of them.
+      expect(outcome.findings.filter((f) => f.rule === 'unreadable-object')).to.deep.equal([]);
+      // What the first attempt did read was kept and not fetched twice: the 32nd object offered
+      // after the gate closed (the 52nd) was served and opened it, and every object after it read.
+      expect(bulk.world.stack.gateway.counts().signedGets).to.equal(51);
+      const stored = await fresh.store.listObjectStates('edge-bulk', BULK_BUCKET, null, 1000);
+      expect(stored).to.have.length(OBJECTS);
+    } finally {
+      bulk.world.stack.gateway.setFaults({ failRate: 0 });
+      await runtime.dispose();
+      await fresh.cleanup();
+    }
+  });
+
   it('keeps the error that says why past the cap of 50 errors', async () => {
     // Every other one of the first 100 refused, on five pages of 20 (50 errors: the cap), then the
     // last 20 in a row, on the sixth.

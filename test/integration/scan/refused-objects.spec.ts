@@ -235,12 +235,21 @@ describe('an object the storage refuses to serve', function () {
         failKeys: [keys[35]!],
         failStatus: 500,
       });
+      bulk.world.stack.gateway.resetCounts();
+      let ended = false;
       const scanning = runScan(runtime, { sources: ['edge-bulk'], now: bulk.world.now, pollMs: 50 });
+      void scanning.finally(() => (ended = true)).catch(() => undefined);
       const deadline = Date.now() + 60_000;
       while ((await runtime.queue.getDelayedCount()) === 0) {
-        if (Date.now() > deadline) throw new Error('the bucket job never failed its first attempt');
+        // A scan that ended (or failed) first says more than a time-out would.
+        if (ended) await scanning;
+        if (ended || Date.now() > deadline) throw new Error('the bucket job never failed its first attempt');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
+      // Asked: keys 0-21 (the 20 that closed the gate, then its 1st and 2nd samples), its 4th, 8th
+      // and 16th samples (keys 23, 27, 35), its 32nd (key 51, served: it opened the gate), and the
+      // 68 keys after it.
+      expect(bulk.world.stack.gateway.counts().signedGets).to.equal(22 + 3 + 69);
       bulk.world.stack.gateway.setFaults({ failRate: 0 });
       bulk.world.stack.gateway.resetCounts();
       const outcome = await scanning;

@@ -141,9 +141,10 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
     if (read.gateClosed !== null || read.notAsked > 0) {
       // The one error that says why objects were not asked for, kept whatever the cap the first
       // time in this attempt; a later closing counts as any error. A page with objects not asked
-      // for always carries it or follows it, since a checkpoint's errors are all errors so far:
-      // its objects count as evaluated, and only this error keeps the bucket from being complete
-      // (the gate may close on a later page whose reads started first).
+      // for must carry it or follow it, since a checkpoint's errors are all errors so far: its
+      // objects count as evaluated, and only this error keeps the bucket from being complete.
+      // Reads start in page order through the limiter, so the page whose read closed the gate
+      // settles first; should that ever not hold, the page still brings an error of its own.
       const message = read.gateClosed ?? notAskedMessage(request.bucket, read.notAsked);
       if (gateReported) {
         if (read.gateClosed !== null) addErrors([read.gateClosed]);

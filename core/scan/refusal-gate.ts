@@ -69,8 +69,8 @@ export function refusalRunMessage(bucket: string, key: string, readError: string
 }
 
 /**
- * The error for objects not asked for on a page settled before the page whose reads closed the
- * gate (reads of two pages run at once): the closing page's error follows.
+ * The error for objects not asked for on a page settled before the page whose read closed the gate.
+ * A guard: reads start in page order, so the closing page settles first (see bucket-scan.ts).
  */
 export function notAskedMessage(bucket: string, notAsked: number): string {
   return (

@@ -13,6 +13,14 @@ describe('maskPlates', () => {
     ['1-ABC-123', '*-***-***'],
     ['M-AB-1234', '*-**-****'],
     ['violations/ZT-908-K_2026.jpg', 'violations/**-***-*_****.jpg'],
+    // Other separators, accented district codes; the extension stays readable.
+    ['GX.123.B', '**.***.*'],
+    ['cam1/GX.123.B.jpg', 'cam1/**.***.*.jpg'],
+    ['GX+123+B', '**+***+*'],
+    ['GX\u2013123\u2013B', '**\u2013***\u2013*'],
+    ['GX\u00B7123\u00B7B', '**\u00B7***\u00B7*'],
+    ['M\u00DC-AB 123', '**-** ***'],
+    ['q=GX-123-B.JPEG&x', 'q=**-***-*.JPEG&x'],
   ];
   for (const [input, masked] of cases) {
     it(`masks ${input}`, () => expect(maskPlates(input)).to.equal(masked));
@@ -26,6 +34,9 @@ describe('maskPlates', () => {
     '2026/11/Joseph Bechlaan/passage é 1.jpg',
     'scan-20261120t083000000z-1a2b3c4d',
     'ars-violations',
+    'frame_0001.jpg',
+    '2026-11-20 08:30:00.250 +01:00, 72.5 h old',
+    'edge/2026/11/20/083000.250.jpg',
     '',
   ];
   for (const input of kept) {

@@ -60,7 +60,14 @@ function jsonBody(): RequestHandler {
     if (hasBody && !req.is(['application/json', 'application/*+json'])) {
       throw new AppError(415, 'the request body must be JSON (Content-Type: application/json)');
     }
-    parse(req, res, next);
+    parse(req, res, (error?: unknown) => {
+      // body-parser's own errors carry a `type` (errors.ts maps them); a body that does not decompress
+      // as its Content-Encoding says comes as a bare 400, which would otherwise read as a bad path.
+      const bare = error !== undefined && (error as { type?: unknown }).type === undefined;
+      if (bare && (error as { status?: unknown }).status === 400) {
+        next(AppError.badRequest(['body: could not be decoded as its Content-Encoding says']));
+      } else next(error);
+    });
   };
 }
 
@@ -97,6 +104,14 @@ const BOARD_DOC = {
       },
       403: {
         description: 'Not admin, or network not allowed',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+      429: {
+        description: 'Too many requests for this token (or failed attempts from this address)',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+      503: {
+        description: 'The audit trail cannot be written',
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       },
     },
@@ -154,6 +169,8 @@ export function createApp(deps: AppDeps): Express {
     network,
     authFailureRateLimit(api.rateLimitPerMinute, verify, { basic: true }),
     authenticate(verify, 'admin', { basic: true }),
+    // Its own budget per token: the board's page, assets and polling neither eat nor share the API's.
+    tokenRateLimit(api.rateLimitPerMinute),
     // Job data and failure messages can hold object keys: reading them is logged like evidence.
     mw.audit,
     boardRouter(deps.queue),

@@ -91,6 +91,8 @@ export function toAppError(error: unknown): AppError | null {
       return new AppError(415, 'the request body must be UTF-8 JSON');
     case 'request.aborted':
       return AppError.badRequest(['body: the request was aborted']);
+    case 'request.size.invalid':
+      return AppError.badRequest(['body: its length does not match Content-Length']);
   }
   // Backstop: a PostgreSQL data exception (SQLSTATE class 22: a value out of range or malformed)
   // can only come from a value the client sent that validation let through.
@@ -109,6 +111,10 @@ export function toAppError(error: unknown): AppError | null {
 
 /** Sends an AppError as JSON (with the request id, so support can find the log line). */
 export function sendError(req: Request, res: Response, error: AppError): void {
+  // A handler may have set the headers of what it meant to send (an export's CSV type and download
+  // name) before it failed: the error goes out as JSON, never saved as a findings file.
+  res.removeHeader('Content-Type');
+  res.removeHeader('Content-Disposition');
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   const body: ErrorBody = {
     error: ERROR_CODES[error.status],

@@ -45,21 +45,43 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], location: Loca
   });
 }
 
+/** Deeper than any body the API takes; a deeper one is refused before anything walks it. */
+export const MAX_BODY_DEPTH = 32;
+
 /**
- * Where `value` holds a NUL character. PostgreSQL stores no NUL in text or jsonb, so a NUL that got
- * through would fail the query: a 500 for something the client sent.
+ * Where `value` holds a NUL character, or where it nests deeper than {@link MAX_BODY_DEPTH}.
+ * PostgreSQL stores no NUL in text or jsonb, so a NUL that got through would fail the query: a 500 for
+ * something the client sent. The walk is iterative and stops at the depth limit, so a body of a few
+ * KiB nested thousands deep cannot overflow the stack.
  */
 export function nulProblems(value: unknown, where: string): string[] {
-  if (typeof value === 'string')
-    return value.includes('\u0000') ? [`${where}: must not contain NUL characters`] : [];
-  if (Array.isArray(value)) return value.flatMap((item, i) => nulProblems(item, `${where}[${i}]`));
-  if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, item]) => [
-      ...nulProblems(key, where),
-      ...nulProblems(item, `${where}.${key}`),
-    ]);
+  const problems: string[] = [];
+  const nulIn = (text: string, at: string) => {
+    if (text.includes('\u0000')) problems.push(`${at}: must not contain NUL characters`);
+  };
+  const stack: Array<{ value: unknown; where: string; depth: number }> = [{ value, where, depth: 0 }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (typeof item.value === 'string') nulIn(item.value, item.where);
+    else if (item.value && typeof item.value === 'object') {
+      if (item.depth >= MAX_BODY_DEPTH) {
+        problems.push(`${item.where}: must not nest more than ${MAX_BODY_DEPTH} levels deep`);
+        continue;
+      }
+      const entries = Array.isArray(item.value)
+        ? item.value.map((child, i) => [`${item.where}[${i}]`, child] as const)
+        : Object.entries(item.value).map(([key, child]) => {
+            nulIn(key, item.where);
+            return [`${item.where}.${key}`, child] as const;
+          });
+      // Pushed in reverse, so problems come out in document order.
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [at, child] = entries[i]!;
+        stack.push({ value: child, where: at, depth: item.depth + 1 });
+      }
+    }
   }
-  return [];
+  return problems;
 }
 
 /** Parses `value` or throws a 400 AppError listing every problem. */

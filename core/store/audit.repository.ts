@@ -44,7 +44,10 @@ function toEntry(row: AccessRow): AccessEntry {
 /** The entry id a cursor points after; the id is a positive integer in base64url. */
 function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[1-9]\d{0,18}$/.test(id)) throw new InvalidCursorError('not an audit cursor');
+  // At most bigint's maximum: a larger id is an error in the database, not an empty page.
+  if (!/^[1-9]\d{0,18}$/.test(id) || BigInt(id) > 9223372036854775807n) {
+    throw new InvalidCursorError('not an audit cursor');
+  }
   return id;
 }
 

@@ -76,16 +76,49 @@ export function decodeCursor(cursor: string, sort: FindingSort, order: SortOrder
     throw new InvalidCursorError(`issued for sort ${String(c.s)} ${String(c.o)}, not ${sort} ${order}`);
   }
   if (!SORTS[sort].valid.test(c.v) || !inRange(sort, c.v)) throw new InvalidCursorError('bad position');
+  // Ids are the database's own (text); one with a NUL could not be sent to it.
+  if (c.id.length === 0 || c.id.length > 200 || c.id.includes('\u0000')) {
+    throw new InvalidCursorError('bad position');
+  }
   return { v: c.v, id: c.id };
 }
 
-/** A well-formed value can still be out of the database's range (month 13, 1e999): refuse it here. */
+const TIMESTAMP = /^(\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\./;
+
+/**
+ * A well-formed value can still be out of the database's range: refuse it here, since the database
+ * would answer with an error rather than an empty page. Timestamps: every field in range (Date.parse
+ * rolls 30 February over into March). Numbers: finite, and not so small they round to zero
+ * (`1e-400`), which PostgreSQL refuses as out of range.
+ */
 function inRange(sort: FindingSort, value: string): boolean {
   if (sort === 'firstSeen' || sort === 'lastSeen') {
-    const year = new Date(value).getUTCFullYear();
-    return Number.isFinite(year) && year >= 1970 && year <= 9999 && !Number.isNaN(Date.parse(value));
+    const [year, month, day, hour, minute, second] = TIMESTAMP.exec(value)!.slice(1).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    return (
+      year >= 1970 &&
+      year <= 9999 &&
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      day <= daysInMonth &&
+      hour <= 23 &&
+      minute <= 59 &&
+      second <= 59
+    );
   }
-  if (sort === 'ageHours') return /Infinity$/.test(value) || Number.isFinite(Number(value));
+  if (sort === 'ageHours') {
+    if (/Infinity$/.test(value)) return true;
+    const number = Number(value);
+    return Number.isFinite(number) && (number !== 0 || /^-?0+(\.0+)?(e[+-]?\d+)?$/.test(value));
+  }
   return true;
 }
 

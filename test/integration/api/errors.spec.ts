@@ -46,6 +46,23 @@ describe('API: 400 bad request', function () {
       ['query.until: must not be before since'],
     ],
     ['forged cursor', '/api/v1/findings?cursor=bm9wZQ', ['query.cursor: invalid cursor: not a cursor']],
+    // Well-formed cursors whose position the database could not take: refused before it is asked.
+    ...(
+      [
+        ['on 30 February', 'firstSeen', '2026-02-30T08:00:00.000000Z', 'x'],
+        ['with a number that rounds to zero', 'ageHours', '1e-400', 'x'],
+        ['with a NUL in its id', 'ageHours', '1.5', 'a\u0000b'],
+      ] as const
+    ).map(([name, sort, v, id]): [string, string, string[]] => [
+      `a cursor ${name}`,
+      `/api/v1/findings?sort=${sort}&cursor=${Buffer.from(JSON.stringify({ s: sort, o: 'desc', v, id })).toString('base64url')}`,
+      ['query.cursor: invalid cursor: bad position'],
+    ]),
+    [
+      'an audit cursor past the largest id',
+      `/api/v1/audit-log?cursor=${Buffer.from('9223372036854775808').toString('base64url')}`,
+      ['query.cursor: invalid cursor: not an audit cursor'],
+    ],
     [
       'several at once',
       '/api/v1/audit-log?limit=600&role=root&x=1',
@@ -100,6 +117,25 @@ describe('API: 400 bad request', function () {
       comment: 'a\u0000b',
     });
     expect(nul.body.problems).to.deep.equal(['body.comment: must not contain NUL characters']);
+    const deep = await api.client.request('POST', path, {
+      token: api.tokens.officer,
+      rawBody: `{"status":"acknowledged","comment":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+    });
+    expect(deep.status).to.equal(400);
+    expect(deep.body.problems).to.deep.equal([
+      `body.comment${'[0]'.repeat(31)}: must not nest more than 32 levels deep`,
+    ]);
+  });
+
+  it('answers 400 naming the body for a body that does not decode as its Content-Encoding says', async () => {
+    const { api, seeded } = ctx();
+    const res = await api.client.request('POST', `/api/v1/findings/${seeded.findings.fresh.id}/status`, {
+      token: api.tokens.officer,
+      rawBody: '{"status":"acknowledged"}',
+      headers: { 'content-encoding': 'gzip' },
+    });
+    expect(res.status).to.equal(400);
+    expect(res.body.problems).to.deep.equal(['body: could not be decoded as its Content-Encoding says']);
   });
 
   it('answers 400 for a malformed escape in the path', async () => {
@@ -275,6 +311,23 @@ describe('API: 429 rate limits', function () {
     expect((await api.client.get('/api/v1/findings', api.tokens.officer)).status).to.equal(200);
   });
 
+  it('limits Bull Board per token too, on a budget of its own', async () => {
+    const { api } = ctx();
+    const statuses: number[] = [];
+    // The board's own API is not in the OpenAPI document, so not through the conformance-checking client.
+    const authorization = `Bearer ${api.tokens.admin}`;
+    for (let i = 0; i < 4; i++)
+      statuses.push(
+        (await fetch(`${api.url}/admin/queues/api/queues`, { headers: { authorization } })).status,
+      );
+    expect(statuses).to.deep.equal([200, 200, 200, 429]);
+    const limited = await api.client.get('/admin/queues', api.tokens.admin);
+    expect(limited.status).to.equal(429);
+    expect(limited.body).to.include({ error: 'too-many-requests' });
+    // The API's budget of the same token is its own.
+    expect((await api.client.get('/api/v1/findings', api.tokens.admin)).status).to.equal(200);
+  });
+
   it('limits failed attempts per address, without locking out valid tokens', async () => {
     const { api } = ctx();
     const statuses: number[] = [];
@@ -304,6 +357,9 @@ describe('API: failures of our own', function () {
       },
       getFinding: async () => {
         throw new Error('connection reset while reading 2026/11/GX-123-B.jpg');
+      },
+      listFindings: async () => {
+        throw new Error('connection reset');
       },
     };
     api = await startTestApi({ store: broken });
@@ -356,5 +412,15 @@ describe('API: failures of our own', function () {
       .find((l) => l.includes(res.body.requestId) && l.includes('"statusCode":500'));
     expect(line).to.include('connection reset while reading 2026/11/**-***-*.jpg');
     expect(api.logs()).to.not.include('GX-123-B');
+  });
+
+  it('answers an export that fails before its first row as JSON, not as a file to save', async () => {
+    for (const format of ['csv', 'ndjson']) {
+      const res = await api.client.get(`/api/v1/reports/findings.${format}`, api.tokens.officer);
+      expect(res.status, format).to.equal(500);
+      expect(res.headers.get('content-type'), format).to.match(/^application\/json/);
+      expect(res.headers.get('content-disposition'), format).to.equal(null);
+      expect(res.body).to.include({ error: 'internal', message: 'internal error' });
+    }
   });
 });

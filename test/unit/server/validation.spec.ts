@@ -78,4 +78,17 @@ describe('request validation', () => {
       'query.q: must not contain NUL characters',
     ]);
   });
+
+  it('refuses a body nested deeper than any the API takes, without overflowing the stack', () => {
+    const deep = JSON.parse(`{"x":${'['.repeat(20_000)}${']'.repeat(20_000)}}`) as unknown;
+    const problemsOfDeep = problems(z.object({ x: z.unknown() }), deep, 'body');
+    expect(problemsOfDeep).to.have.length(1);
+    expect(problemsOfDeep[0]).to.match(/^body\.x(\[0\]){31}: must not nest more than 32 levels deep$/);
+    // A body as deep as the limit allows is walked whole: a NUL at the bottom is still found.
+    let shallow: unknown = 'a\u0000';
+    for (let i = 0; i < 32; i++) shallow = [shallow];
+    expect(nulProblems(shallow, 'body')).to.deep.equal([
+      `body${'[0]'.repeat(32)}: must not contain NUL characters`,
+    ]);
+  });
 });

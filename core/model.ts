@@ -154,6 +154,11 @@ export interface Finding {
   firstSeen: string;
   lastSeen: string;
   remediatedAt: string | null;
+  /**
+   * Until when an officer accepted the risk (status `accepted-risk`); null otherwise. A scan that
+   * sees the finding after it reopens the finding.
+   */
+  acceptedUntil: string | null;
   suppressedBy: string | null;
 }
 

@@ -205,6 +205,7 @@ export const FINDING_CSV_COLUMNS = [
   'firstSeen',
   'lastSeen',
   'remediatedAt',
+  'acceptedUntil',
   'suppressedBy',
   'scanId',
 ] as const satisfies ReadonlyArray<keyof Finding>;

@@ -1,9 +1,16 @@
 /**
  * The officers' workflow on findings: open -> acknowledged -> resolved | false-positive |
  * accepted-risk, and back to open (reopen) from any decision or from remediated. Each step needs a
- * comment; accepted-risk needs the date until which the risk is accepted.
+ * comment; accepted-risk needs the date until which the risk is accepted (a scan that sees the
+ * finding after that date reopens it).
  */
 import { FINDING_STATUSES, type FindingStatus } from '../core/model.js';
+
+/**
+ * Longest an accepted situation (a suppression, an accepted risk) may stand before someone has to
+ * look at it again, in days.
+ */
+export const MAX_ACCEPTANCE_DAYS = 366;
 
 /** The statuses an officer may set (`remediated` is for scans to decide). */
 export type OfficerStatus = Exclude<FindingStatus, 'remediated'>;

@@ -44,6 +44,16 @@ WITH input AS (
     $14::text[], $15::jsonb[]
   ) AS t(source, bucket, key, rule, severity, etag, size, last_modified, capture_time,
          capture_time_origin, age_hours, threshold, reason, details)
+), lapsed AS (
+  -- Accepted risks whose date has passed at this sighting (read before this statement changes them).
+  SELECT f.id, f.accepted_until FROM findings f JOIN input i USING (source, bucket, key, rule)
+  WHERE f.status = 'accepted-risk' AND f.accepted_until <= $16::timestamptz
+), lapse_history AS (
+  INSERT INTO finding_history (finding_id, at, actor, from_status, to_status, comment)
+  SELECT id, $16::timestamptz, 'scan ' || $1, 'accepted-risk', 'open',
+    'the risk was accepted until ' || to_char(accepted_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') ||
+    '; seen again after that, so reopened'
+  FROM lapsed
 ), upserted AS (
   INSERT INTO findings AS f (source, bucket, key, rule, severity, etag, size, last_modified, capture_time,
     capture_time_origin, age_hours, threshold, reason, details, first_scan_id, last_scan_id, first_seen,
@@ -66,9 +76,17 @@ WITH input AS (
     last_seen = EXCLUDED.last_seen,
     -- Decided again at every sighting, so an expired or revoked suppression stops applying.
     suppressed_by = EXCLUDED.suppressed_by,
-    -- Seen again means the object is back: reopen what a scan closed, keep what an officer decided.
-    status = CASE WHEN f.status = 'remediated' THEN 'open' ELSE f.status END,
-    remediated_at = CASE WHEN f.status = 'remediated' THEN NULL ELSE f.remediated_at END
+    -- Seen again means the object is back: reopen what a scan closed, keep what an officer decided
+    -- (an accepted risk only until its date).
+    status = CASE
+      WHEN f.status = 'remediated' THEN 'open'
+      WHEN f.status = 'accepted-risk' AND f.accepted_until <= EXCLUDED.last_seen THEN 'open'
+      ELSE f.status END,
+    remediated_at = CASE WHEN f.status = 'remediated' THEN NULL ELSE f.remediated_at END,
+    -- Kept only while the acceptance stands: a lapse or a remediation ends it.
+    accepted_until = CASE
+      WHEN f.status = 'accepted-risk' AND f.accepted_until > EXCLUDED.last_seen THEN f.accepted_until
+      END
   RETURNING f.id
 )
 INSERT INTO finding_scans (scan_id, finding_id)
@@ -81,7 +99,8 @@ const REMEDIATE_SQL = `
 WITH scan AS (
   SELECT id FROM scans WHERE id = $1
 ), changed AS (
-  UPDATE findings AS f SET status = 'remediated', remediated_at = $4::timestamptz, remediated_scan_id = $1
+  UPDATE findings AS f SET status = 'remediated', remediated_at = $4::timestamptz, remediated_scan_id = $1,
+    accepted_until = NULL
   WHERE EXISTS (SELECT 1 FROM scan)
     AND f.source = $2 AND f.bucket = $3 AND f.status <> 'remediated'
     AND ($5::boolean OR f.key <> '')
@@ -249,7 +268,12 @@ export class FindingsRepository {
         throw new FindingStatusConflictError(id, from, change.expectFrom);
       }
       const at = isoParam(change.at ?? new Date());
-      await tx.query('UPDATE findings SET status = $2, remediated_at = NULL WHERE id = $1', [id, status]);
+      // The date travels with the acceptance: any other status clears it.
+      const acceptedUntil = status === 'accepted-risk' ? isoParam(change.until) : null;
+      await tx.query(
+        'UPDATE findings SET status = $2, remediated_at = NULL, accepted_until = $3::timestamptz WHERE id = $1',
+        [id, status, acceptedUntil],
+      );
       await tx.query(
         `INSERT INTO finding_history (finding_id, at, actor, from_status, to_status, comment, until)
          VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7::timestamptz)`,

@@ -59,13 +59,14 @@ export interface FindingRow {
   first_seen: Timestamp;
   last_seen: Timestamp;
   remediated_at: Timestamp | null;
+  accepted_until: Timestamp | null;
   suppressed_by: string | null;
 }
 
 /** The columns a {@link FindingRow} needs, qualified by the alias `f`. */
 export const FINDING_COLUMNS = `f.id, f.source, f.bucket, f.key, f.rule, f.severity, f.status, f.etag, f.size,
   f.last_modified, f.capture_time, f.capture_time_origin, f.age_hours, f.threshold, f.reason, f.details,
-  f.last_scan_id, f.first_seen, f.last_seen, f.remediated_at, f.suppressed_by`;
+  f.last_scan_id, f.first_seen, f.last_seen, f.remediated_at, f.accepted_until, f.suppressed_by`;
 
 export function toFinding(row: FindingRow): Finding {
   return {
@@ -89,6 +90,7 @@ export function toFinding(row: FindingRow): Finding {
     firstSeen: iso(row.first_seen),
     lastSeen: iso(row.last_seen),
     remediatedAt: iso(row.remediated_at),
+    acceptedUntil: iso(row.accepted_until),
     suppressedBy: row.suppressed_by,
   };
 }

@@ -63,6 +63,8 @@ export const FindingSchema = component(
     firstSeen: instant,
     lastSeen: instant,
     remediatedAt: instant.nullable(),
+    /** Until when the risk is accepted (status accepted-risk); a scan after it reopens the finding. */
+    acceptedUntil: instant.nullable(),
     suppressedBy: z.string().nullable(),
     /** True for a viewer: plate-like parts of key and reason masked, no ETag and no details. */
     redacted: z.boolean(),

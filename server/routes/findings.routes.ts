@@ -8,7 +8,7 @@ import { FindingDetailSchema, FindingPageSchema, HistorySchema } from '../openap
 import { defineRoute, type AnyRoute } from '../route.js';
 import { instantField, param } from '../validation.js';
 import { findingView, seesEvidence } from '../views.js';
-import { allowedFrom, canMove, TRANSITIONS, type OfficerStatus } from '../workflow.js';
+import { allowedFrom, canMove, MAX_ACCEPTANCE_DAYS, TRANSITIONS, type OfficerStatus } from '../workflow.js';
 
 /** Most findings one page holds through the API. */
 export const MAX_PAGE = 500;
@@ -133,8 +133,10 @@ export const findingRoutes: AnyRoute[] = [
     summary: 'Acknowledge, resolve, mark false positive, accept the risk until a date, or reopen',
     description:
       'open -> acknowledged -> resolved | false-positive | accepted-risk; any decision (and remediated) ' +
-      '-> open. A comment is required; accepted-risk requires `until`, a future instant. Recorded with ' +
-      'the token name and the time. 409 when the step is not allowed from the current status.',
+      '-> open. A comment is required; accepted-risk requires `until`, a future instant at most ' +
+      `${MAX_ACCEPTANCE_DAYS} days ahead: a scan that sees the finding after it reopens the finding, ` +
+      'with a history entry. Recorded with the token name and the time. 409 when the step is not ' +
+      'allowed from the current status.',
     tag: 'findings',
     access: 'officer',
     params: idParams,
@@ -150,6 +152,9 @@ export const findingRoutes: AnyRoute[] = [
       }
       if (body.until && body.until.getTime() <= now.getTime()) {
         throw AppError.badRequest(['body.until: must be in the future']);
+      }
+      if (body.until && body.until.getTime() > now.getTime() + MAX_ACCEPTANCE_DAYS * 86_400_000) {
+        throw AppError.badRequest([`body.until: must be at most ${MAX_ACCEPTANCE_DAYS} days ahead`]);
       }
       const finding = await deps.store.getFinding(params.id);
       if (!finding) throw AppError.notFound('finding');

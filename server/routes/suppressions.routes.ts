@@ -9,12 +9,10 @@ import { SuppressionListSchema, SuppressionSchema } from '../openapi/schemas.js'
 import { defineRoute, type AnyRoute } from '../route.js';
 import { instantField, param } from '../validation.js';
 import { suppressionView } from '../views.js';
+import { MAX_ACCEPTANCE_DAYS as MAX_DAYS } from '../workflow.js';
 
 const idParams = z.object({ id: z.string().min(1).max(200) }).strict();
 const ruleIds = allRules.map((rule) => rule.meta.id) as [string, ...string[]];
-
-/** Longest an accepted situation may stay suppressed before someone has to look at it again. */
-const MAX_DAYS = 366;
 
 const createBody = z
   .object({

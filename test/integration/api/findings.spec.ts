@@ -166,6 +166,12 @@ describe('API: findings', function () {
         until: '2099-01-01T00:00:00Z',
       });
       expect(untilOnResolve.status).to.equal(400);
+      const tooFar = await api.client.post(path, officer, {
+        status: 'accepted-risk',
+        comment: 'x',
+        until: new Date(Date.now() + 367 * 86_400_000).toISOString(),
+      });
+      expect(tooFar.body.problems).to.deep.equal(['body.until: must be at most 366 days ahead']);
 
       const until = new Date(Date.now() + 30 * 86_400_000).toISOString();
       const accepted = await api.client.post(path, officer, {
@@ -174,8 +180,9 @@ describe('API: findings', function () {
         until,
       });
       expect(accepted.status).to.equal(200);
+      expect(accepted.body.finding).to.include({ status: 'accepted-risk', acceptedUntil: until });
       const reopened = await api.client.post(path, officer, { status: 'open', comment: 'migration slipped' });
-      expect(reopened.body.finding.status).to.equal('open');
+      expect(reopened.body.finding).to.include({ status: 'open', acceptedUntil: null });
       await api.client.post(path, officer, { status: 'acknowledged', comment: 'again' });
       const resolved = await api.client.post(path, api.tokens.admin, {
         status: 'resolved',

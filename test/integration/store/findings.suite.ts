@@ -274,6 +274,57 @@ export function findingTests(get: () => TestStore): void {
       );
     });
 
+    it('reopens an accepted risk seen after its date, once, with a history entry', async () => {
+      const { store } = get();
+      const source = uid('src');
+      const s1 = await newScan(store, [source]);
+      await store.upsertFindings(s1, [finding(source, 'b', 'k'), finding(source, 'b', 'gone')], at(1));
+      const found = await ofSource(get, source);
+      const id = found.get('k|edge-retention')!.id;
+      const goneId = found.get('gone|edge-retention')!.id;
+      for (const findingId of [id, goneId]) {
+        const accepted = await store.setFindingStatus(findingId, {
+          status: 'accepted-risk',
+          actor: 'officer-1',
+          comment: 'camera is being replaced',
+          until: at(10),
+          at: at(2),
+        });
+        expect(accepted).to.deep.include({ status: 'accepted-risk', acceptedUntil: at(10).toISOString() });
+      }
+      // Seen before the date (and at it: the acceptance holds until then): still accepted.
+      const s2 = await newScan(store, [source]);
+      await store.upsertFindings(s2, [finding(source, 'b', 'k')], at(9));
+      expect(await store.getFinding(id)).to.deep.include({
+        status: 'accepted-risk',
+        acceptedUntil: at(10).toISOString(),
+      });
+      // Seen after it: open again, the date gone, the lapse in the history. Seen again: no second entry.
+      const s3 = await newScan(store, [source]);
+      await store.upsertFindings(s3, [finding(source, 'b', 'k')], at(11));
+      await store.upsertFindings(s3, [finding(source, 'b', 'k')], at(11));
+      expect(await store.getFinding(id)).to.deep.include({ status: 'open', acceptedUntil: null });
+      const history = await store.findingHistory(id);
+      expect(history).to.have.length(2);
+      expect(history[1]).to.deep.equal({
+        at: at(11).toISOString(),
+        actor: `scan ${s3}`,
+        from: 'accepted-risk',
+        to: 'open',
+        comment: `the risk was accepted until ${at(10).toISOString().replace('.000Z', 'Z')}; seen again after that, so reopened`,
+        until: null,
+      });
+      // Remediation ends an acceptance too; an officer's other decisions carry no date.
+      expect(await store.remediateUnseen(s3, source, 'b', at(11))).to.equal(1);
+      expect(await store.getFinding(goneId)).to.deep.include({ status: 'remediated', acceptedUntil: null });
+      const acknowledged = await store.setFindingStatus(id, {
+        status: 'acknowledged',
+        actor: 'officer-1',
+        until: at(20),
+      });
+      expect(acknowledged?.acceptedUntil).to.equal(null);
+    });
+
     it('remediates officer-handled findings too when their object is gone', async () => {
       const { store } = get();
       const source = uid('src');

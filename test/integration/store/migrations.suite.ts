@@ -1,7 +1,7 @@
 /** Migrations: idempotent, recorded once, safe when several processes start together. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { expect } from 'chai';
 import { openDb } from '../../../core/store/db.js';
 import { listMigrations, migrate } from '../../../core/store/migrate.js';
@@ -63,6 +63,65 @@ export function migrationTests(get: () => TestStore, kind: TestStoreKind): void 
         } finally {
           await Promise.all(stores.map((store) => store.close()));
           await dropSchema(schema);
+        }
+      });
+    }
+
+    if (kind === 'postgres') {
+      it('gives risks accepted before 004 the date of their latest acceptance', async () => {
+        const schema = uniqueSchemaName('upgrade');
+        const before004 = await mkdtemp(join(tmpdir(), 'migrations-'));
+        const db = await openDb({ databaseUrl: TEST_DATABASE_URL, schema });
+        try {
+          for (const m of listMigrations().filter((m) => Number(m.version) < 4)) {
+            await copyFile(m.file, join(before004, basename(m.file)));
+          }
+          await migrate(db, { dir: before004 });
+          await db.query(
+            `INSERT INTO scans (id, sources, trigger, status, started_at, judged_at)
+             VALUES ('s1', '{}', 'api', 'completed', now(), now())`,
+          );
+          const findingRow = (id: string, status: string) =>
+            db.query(
+              `INSERT INTO findings (id, source, bucket, key, rule, severity, threshold, reason, first_scan_id,
+                 last_scan_id, first_seen, last_seen, status)
+               VALUES ($1, 'src', 'b', $1, 'edge-retention', 'high', '48 h', 'r', 's1', 's1', now(), now(), $2)`,
+              [id, status],
+            );
+          await findingRow('accepted', 'accepted-risk');
+          await findingRow('reopened', 'open');
+          const history = `INSERT INTO finding_history (finding_id, at, actor, from_status, to_status, until)
+            VALUES ($1, $2::timestamptz, 'officer', 'acknowledged', $3, $4::timestamptz)`;
+          await db.query(history, [
+            'accepted',
+            '2026-01-01T00:00:00Z',
+            'accepted-risk',
+            '2026-02-01T00:00:00Z',
+          ]);
+          await db.query(history, [
+            'accepted',
+            '2026-01-05T00:00:00Z',
+            'accepted-risk',
+            '2026-03-01T00:00:00Z',
+          ]);
+          await db.query(history, [
+            'reopened',
+            '2026-01-01T00:00:00Z',
+            'accepted-risk',
+            '2026-02-01T00:00:00Z',
+          ]);
+          expect(await migrate(db)).to.deep.equal(['004']);
+          const rows = await db.query<{ id: string; until: string | null }>(
+            `SELECT id, to_char(accepted_until AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS until FROM findings ORDER BY id`,
+          );
+          expect(rows).to.deep.equal([
+            { id: 'accepted', until: '2026-03-01' },
+            { id: 'reopened', until: null },
+          ]);
+        } finally {
+          await db.close();
+          await dropSchema(schema);
+          await rm(before004, { recursive: true, force: true });
         }
       });
     }

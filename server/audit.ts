@@ -18,25 +18,46 @@ export function routeOf(req: Request): string {
   return req.baseUrl !== '' ? `${req.baseUrl}/*` : '(unmatched)';
 }
 
-function accessOf(req: Request, res: Response): AccessInput {
-  const principal = maybePrincipal(res);
+/** What a request asked for: its route pattern and its path parameters, masked. */
+interface Target {
+  route: string;
+  params: Record<string, string>;
+}
+
+function targetOf(req: Request): Target {
   const params = Object.fromEntries(
     Object.entries((req.params ?? {}) as Record<string, string>).map(([k, v]) => [k, maskText(String(v))]),
   );
+  return { route: routeOf(req), params };
+}
+
+const AUDIT_ID = Symbol('auditId');
+const TARGET = Symbol('auditTarget');
+type Audited = Response & { [AUDIT_ID]?: string; [TARGET]?: Target };
+
+function accessOf(req: Request, res: Response): AccessInput {
+  const principal = maybePrincipal(res);
+  const { route, params } = (res as Audited)[TARGET] ?? targetOf(req);
   return {
     requestId: String(req.id),
     actor: principal?.name ?? null,
     role: principal?.role ?? null,
     method: req.method,
-    route: routeOf(req),
+    route,
     params,
     query: maskQuery(req.query),
     client: req.ip ?? req.socket.remoteAddress ?? 'unknown',
   };
 }
 
-const AUDIT_ID = Symbol('auditId');
-type Audited = Response & { [AUDIT_ID]?: string };
+/**
+ * First in a route's chain: keeps what the request asked for, so that a refusal recorded once it is
+ * answered (when the router has already reset `req.params`) still names the finding or scan asked for.
+ */
+export const keepAuditTarget: RequestHandler = (req, res, next) => {
+  (res as Audited)[TARGET] = targetOf(req);
+  next();
+};
 
 /**
  * Route middleware for granted requests: writes the entry, then completes it with the status when

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { authenticate, type Principal, type Role, principalOf } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { validate } from './validation.js';
+import { keepAuditTarget } from './audit.js';
 
 /** A documented response: JSON with a registered schema, or another media type. */
 export interface ResponseSpec {
@@ -98,7 +99,7 @@ function chain(
   mw: RouteMiddleware,
   deps: HandlerContext<AnyObject, AnyObject, z.ZodType>['deps'],
 ) {
-  const handlers: RequestHandler[] = [];
+  const handlers: RequestHandler[] = [keepAuditTarget];
   if (route.network !== false) handlers.push(mw.network);
   if (route.access !== 'public') {
     handlers.push(mw.authFailureLimit, authenticate(mw.verify, route.access));

@@ -70,8 +70,15 @@ describe('API: audit trail', function () {
     const anonymous = await api.client.get('/api/v1/findings');
     const viewer = await api.client.get('/api/v1/audit-log', api.tokens.viewer);
     const bad = await api.client.get('/api/v1/findings?limit=9999', api.tokens.officer);
-    const [a, v, b] = [anonymous, viewer, bad].map((r) => r.headers.get('x-request-id')!);
-    const entries = new Map((await entriesOf(c, [a!, v!, b!])).map((e) => [e.requestId, e]));
+    // Which finding a viewer asked for is recorded with the refusal, masked like any parameter.
+    const evidence = await api.client.get('/api/v1/findings/GX-123-B', api.tokens.viewer);
+    const [a, v, b, e] = [anonymous, viewer, bad, evidence].map((r) => r.headers.get('x-request-id')!);
+    const entries = new Map((await entriesOf(c, [a!, v!, b!, e!])).map((entry) => [entry.requestId, entry]));
+    expect(entries.get(e!)).to.deep.include({
+      status: 403,
+      route: '/api/v1/findings/:id',
+      params: { id: '**-***-*' },
+    });
     expect(entries.get(a!)).to.include({ actor: null, status: 401, route: '/api/v1/findings' });
     expect(entries.get(v!)).to.include({ actor: 'viewer-token', role: 'viewer', status: 403 });
     expect(entries.get(b!)).to.include({ actor: 'officer-token', status: 400 });

@@ -92,7 +92,9 @@ const BOARD_DOC = {
   operation: {
     operationId: 'queueBoard',
     summary: 'Bull Board: the scan queue in a browser',
-    description: 'Roles: admin. Accepts the token as bearer or as the password of HTTP Basic.',
+    description:
+      'Roles: admin. Accepts the token as bearer or as the password of HTTP Basic. Read-only: jobs are ' +
+      'neither added, retried nor removed through it (405).',
     tags: ['operations'],
     security: [{ bearer: [] }, { basic: [] }],
     'x-required-role': 'admin',

@@ -1,4 +1,8 @@
-/** Bull Board: the queue's jobs in a browser, for admins (it shows job data, which names buckets). */
+/**
+ * Bull Board: the queue's jobs in a browser, for admins (it shows job data, which names buckets).
+ * Read-only: scans start and stop through the API, which validates and records them; a job added,
+ * retried, cleaned or an obliterated queue through the board would bypass that.
+ */
 import type { Queue } from 'bullmq';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -15,6 +19,6 @@ export function boardRouter(queue: Queue): Router {
   // @bull-board/express pins its own copy of @bull-board/api one patch behind ours: same shapes,
   // separately declared private fields, so only the types disagree.
   const serverAdapter = adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'];
-  createBullBoard({ queues: [new BullMQAdapter(queue)], serverAdapter });
+  createBullBoard({ queues: [new BullMQAdapter(queue, { readOnlyMode: true })], serverAdapter });
   return adapter.getRouter() as Router;
 }

@@ -184,6 +184,27 @@ describe('API: metrics, docs and the queue board', function () {
     const queues = await fetch(`${api.url}/admin/queues/api/queues`, { headers: { authorization: basic } });
     expect(queues.status).to.equal(200);
     expect(((await queues.json()) as { queues: unknown[] }).queues).to.have.length(1);
+    // Read-only: nothing is added to, retried on or removed from the scan queue through it.
+    const [name] = (
+      (await (
+        await fetch(`${api.url}/admin/queues/api/queues`, { headers: { authorization: basic } })
+      ).json()) as {
+        queues: Array<{ name: string }>;
+      }
+    ).queues.map((q) => q.name);
+    for (const [method, action] of [
+      ['POST', 'add'],
+      ['PUT', 'pause'],
+      ['PUT', 'clean/failed'],
+      ['PUT', 'obliterate'],
+    ] as const) {
+      const write = await fetch(`${api.url}/admin/queues/api/queues/${encodeURIComponent(name!)}/${action}`, {
+        method,
+        headers: { authorization: basic, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'junk', data: {} }),
+      });
+      expect(write.status, `${method} ${action}`).to.equal(405);
+    }
     const anonymous = await api.client.get('/admin/queues');
     expect(anonymous.status).to.equal(401);
     expect(anonymous.headers.get('www-authenticate')).to.match(/^Basic /);

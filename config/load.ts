@@ -2,11 +2,11 @@
  * Loads `auditor.yaml` once, validates it, and resolves everything it names from the environment.
  * This module and nothing else reads `process.env`.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type ConfigFile, type SourceConfigFile } from './schema.js';
+import { configSchema, isPostgresUrl, isRedisUrl, type ConfigFile, type SourceConfigFile } from './schema.js';
 import type { Contract, SourceRef } from '../core/model.js';
 
 /** Credentials resolved from the environment. Never log, serialise or return these. */
@@ -88,15 +88,25 @@ export function parseConfig(text: string, path: string, env: NodeJS.ProcessEnv =
   const base = dirname(path);
   const sources = file.sources.map((source, index): SourceConfig => {
     const { register, ...rest } = source;
+    const registerPath = register === undefined ? undefined : resolve(base, register);
     return {
       ...rest,
       credentials: {
         accessKey: need(source.accessKeyEnv, `sources[${index}].accessKeyEnv`),
         secretKey: need(source.secretKeyEnv, `sources[${index}].secretKeyEnv`),
       },
-      ...(register === undefined ? {} : { register: resolve(base, register) }),
+      ...(registerPath === undefined ? {} : { register: registerPath }),
     };
   });
+  // The URLs themselves are never quoted: they may hold a password.
+  const redisUrl = env.REDIS_URL || file.redis.url;
+  if (env.REDIS_URL && !isRedisUrl(env.REDIS_URL)) {
+    problems.push('REDIS_URL: must be a redis:// or rediss:// URL');
+  }
+  const databaseUrl = env[file.database.urlEnv] || undefined;
+  if (databaseUrl !== undefined && !isPostgresUrl(databaseUrl)) {
+    problems.push(`database.urlEnv: ${file.database.urlEnv} must be a postgres:// or postgresql:// URL`);
+  }
   const plateHashKey =
     file.privacy.plateHashKeyEnv === undefined
       ? undefined
@@ -105,19 +115,36 @@ export function parseConfig(text: string, path: string, env: NodeJS.ProcessEnv =
 
   return {
     ...file,
-    redis: { ...file.redis, url: env.REDIS_URL ?? file.redis.url },
+    redis: { ...file.redis, url: redisUrl },
     sources,
     path,
-    databaseUrl: env[file.database.urlEnv] || undefined,
+    databaseUrl,
     plateHashKey,
   };
 }
 
+/** Why the register file at `path` cannot be read, or null when it can. */
+function unreadableFile(path: string): string | null {
+  try {
+    if (!statSync(path).isFile()) return 'is not a file';
+    accessSync(path, constants.R_OK);
+    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`;
+  }
+}
+
 /**
- * Reads, validates and resolves the config file.
- * @throws ConfigError when the file is missing, unreadable or invalid.
+ * Reads, validates and resolves the config file, and checks that the register files it names can be
+ * read (`checkRegisterFiles: false` for a caller that writes them itself, as the demo does).
+ * @throws ConfigError when the file is missing, unreadable or invalid, or a register file is.
  */
-export function loadConfig(explicitPath?: string, env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(
+  explicitPath?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { checkRegisterFiles?: boolean } = {},
+): Config {
   const path = resolveConfigPath(explicitPath, env);
   let text: string;
   try {
@@ -127,7 +154,15 @@ export function loadConfig(explicitPath?: string, env: NodeJS.ProcessEnv = proce
       `${path}: cannot read config file (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
     ]);
   }
-  return parseConfig(text, path, env);
+  const config = parseConfig(text, path, env);
+  if (opts.checkRegisterFiles ?? true) {
+    const problems = config.sources.flatMap((source, index) => {
+      const problem = source.register === undefined ? null : unreadableFile(source.register);
+      return problem ? [`sources[${index}].register: ${source.register} ${problem}`] : [];
+    });
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
+  return config;
 }
 
 /** The view of a source that rules get: no endpoint, no credentials. */

@@ -11,6 +11,31 @@ const httpUrl = z
   .string()
   .refine((value) => /^https?:\/\/[^/\s]+/.test(value) && URL.canParse(value), 'must be an http(s) URL');
 
+/** Whether `value` is a Redis URL ioredis takes: `redis://` or `rediss://` (TLS), host and all. */
+export function isRedisUrl(value: string): boolean {
+  return /^rediss?:\/\/[^/\s]*/.test(value) && URL.canParse(value);
+}
+
+/** Whether `value` is a PostgreSQL connection URL. */
+export function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\/\S*$/.test(value) && URL.canParse(value);
+}
+
+/** An address to listen on: an IP address, or a host name of RFC 1123 labels. */
+const listenHost = z
+  .string()
+  .refine(
+    (host) =>
+      ipaddr.isValid(host) ||
+      (host.length <= 253 && /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$/.test(host)),
+    'must be an IP address or a host name',
+  );
+
+/** Units of `every`, in ms. */
+const EVERY_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** The longest `every`: a scan at least once a year. */
+const MAX_EVERY_DAYS = 366;
+
 const envName = z
   .string()
   .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the name of an environment variable (A-Z, 0-9, _)');
@@ -49,6 +74,10 @@ const scheduleSchema = z
       .regex(/^\d+\s*(s|m|h|d)$/, 'must be a duration like 30m, 1h or 1d')
       // BullMQ refuses a scheduler that repeats every 0 ms: say so now, not when `serve` starts.
       .refine((every) => !/^0+\s*[smhd]$/.test(every), 'must be longer than 0')
+      .refine((every) => {
+        const [, amount, unit] = /^(\d+)\s*([smhd])$/.exec(every) ?? [];
+        return Number(amount) * EVERY_UNIT_MS[unit ?? 's']! <= MAX_EVERY_DAYS * EVERY_UNIT_MS.d!;
+      }, `must be at most ${MAX_EVERY_DAYS} days`)
       .optional(),
   })
   .strict()
@@ -161,7 +190,13 @@ export const configSchema = z
       }),
     privacy: z.object({ plateHashKeyEnv: envName.optional() }).strict().default({}),
     redis: z
-      .object({ url: z.string().default('redis://127.0.0.1:6379'), prefix: z.string().default('anpr') })
+      .object({
+        url: z
+          .string()
+          .refine(isRedisUrl, 'must be a redis:// or rediss:// URL')
+          .default('redis://127.0.0.1:6379'),
+        prefix: z.string().default('anpr'),
+      })
       .strict()
       .default({ url: 'redis://127.0.0.1:6379', prefix: 'anpr' }),
     queue: z
@@ -208,7 +243,7 @@ export const configSchema = z
     api: z
       .object({
         port: z.number().int().min(0).max(65535).default(8080),
-        host: z.string().default('127.0.0.1'),
+        host: listenHost.default('127.0.0.1'),
         tokens: z.array(tokenSchema).default([]),
         /** Client networks allowed to reach the API (CIDR or single address); empty allows any. */
         allowedNetworks: z.array(network).default([]),

@@ -85,6 +85,44 @@ database: { dataDir: ${join(dir, 'pglite')} }
     );
   });
 
+  it('exits 2 before anything starts for a missing register file, a bad REDIS_URL, DATABASE_URL or host', async () => {
+    const withRegister = freshConfig('fresh-camera').replace(
+      'buckets: [fresh-camera]',
+      'buckets: [fresh-camera]\n    register: no-such-register.csv',
+    );
+    await writeFile(join(dir, 'register.yaml'), withRegister);
+    await writeFile(join(dir, 'host.yaml'), `${freshConfig('fresh-camera')}api: { host: not a host }\n`);
+    const clean = join(dir, 'clean.yaml');
+    const cases: Array<[string[], NodeJS.ProcessEnv, string]> = [
+      [
+        ['scan', '--config', join(dir, 'register.yaml')],
+        WORLD_ENV,
+        `config error: sources[0].register: ${join(dir, 'no-such-register.csv')} does not exist`,
+      ],
+      [
+        ['scan', '--config', clean],
+        { ...WORLD_ENV, REDIS_URL: 'secret-password@127.0.0.1:6379' },
+        'config error: REDIS_URL: must be a redis:// or rediss:// URL',
+      ],
+      [
+        ['scan', '--config', clean],
+        { ...WORLD_ENV, DATABASE_URL: 'host=db password=secret-password' },
+        'config error: database.urlEnv: DATABASE_URL must be a postgres:// or postgresql:// URL',
+      ],
+      [
+        ['serve', '--config', join(dir, 'host.yaml')],
+        WORLD_ENV,
+        'config error: api.host: must be an IP address or a host name',
+      ],
+    ];
+    for (const [args, env, line] of cases) {
+      const result = await runCli(args, env);
+      expect(result.code, args.join(' ')).to.equal(2);
+      expect(result.stderr.trim(), args.join(' ')).to.equal(line);
+      expect(result.stderr).to.not.include('secret-password');
+    }
+  });
+
   it('exits 2 on usage errors: unknown option, unknown source, a --now without zone', async () => {
     const config = join(dir, 'clean.yaml');
     for (const args of [

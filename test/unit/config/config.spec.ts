@@ -125,6 +125,44 @@ sources:${edge()}
     expect(problemsOf(every('0m'))).to.deep.equal(['sources[0].schedule.every: must be longer than 0']);
     expect(problemsOf(every('00h'))).to.deep.equal(['sources[0].schedule.every: must be longer than 0']);
     expect(parseConfig(every('10s'), '/a.yaml', ENV).sources[0]!.schedule).to.deep.equal({ every: '10s' });
+    // A number of 300 digits would reach the scheduler as Infinity.
+    for (const tooLong of ['367d', '8785h', '9'.repeat(300) + 's']) {
+      expect(problemsOf(every(tooLong)), tooLong).to.deep.equal([
+        'sources[0].schedule.every: must be at most 366 days',
+      ]);
+    }
+    expect(parseConfig(every('366d'), '/a.yaml', ENV).sources[0]!.schedule).to.deep.equal({ every: '366d' });
+  });
+
+  it('takes only URLs the services understand, and never quotes them back', () => {
+    expect(problemsOf(`sources:${edge()}\nredis: { url: 'localhost:6379' }`)).to.deep.equal([
+      'redis.url: must be a redis:// or rediss:// URL',
+    ]);
+    expect(
+      parseConfig(`sources:${edge()}\nredis: { url: 'rediss://:pw@cache.example:6380/2' }`, '/a.yaml', ENV)
+        .redis.url,
+    ).to.equal('rediss://:pw@cache.example:6380/2');
+    expect(problemsOf(`sources:${edge()}`, { ...ENV, REDIS_URL: 'pw@localhost' })).to.deep.equal([
+      'REDIS_URL: must be a redis:// or rediss:// URL',
+    ]);
+    expect(problemsOf(`sources:${edge()}`, { ...ENV, DATABASE_URL: 'pw@db' })).to.deep.equal([
+      'database.urlEnv: DATABASE_URL must be a postgres:// or postgresql:// URL',
+    ]);
+    const config = parseConfig(`sources:${edge()}`, '/a.yaml', {
+      ...ENV,
+      DATABASE_URL: 'postgresql://u:pw@db:5432/audit',
+      REDIS_URL: 'redis://cache:6379',
+    });
+    expect(config).to.deep.include({ databaseUrl: 'postgresql://u:pw@db:5432/audit' });
+    expect(config.redis.url).to.equal('redis://cache:6379');
+    expect(problemsOf(`sources:${edge()}\napi: { host: 'bad host' }`)).to.deep.equal([
+      'api.host: must be an IP address or a host name',
+    ]);
+    for (const host of ['0.0.0.0', '::', 'localhost', 'audit.gemeente.example']) {
+      expect(parseConfig(`sources:${edge()}\napi: { host: '${host}' }`, '/a.yaml', ENV).api.host).to.equal(
+        host,
+      );
+    }
   });
 
   it('rejects scan settings that contradict each other, naming the field', () => {

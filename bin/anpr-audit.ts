@@ -8,6 +8,7 @@ import { loadConfigOrReport } from './commands/load-config.js';
 import { tokenCommand } from './commands/token.command.js';
 import { createLogger } from '../core/log.js';
 import { openRuntime } from '../core/runtime.js';
+import { ServiceUnavailableError } from '../core/service-errors.js';
 import { EXIT, printOutcome, progressReporter, runScan } from './commands/scan.command.js';
 import { schedulesCommand } from './commands/schedules.command.js';
 import { serveCommand, serverCommand } from './commands/server.command.js';
@@ -24,7 +25,8 @@ const USAGE = `Usage:
   anpr-audit token     --name NAME --role admin|officer|viewer   a new API token and its config entry
 
 Exit codes of scan: 0 complete, no findings; 1 complete with findings; 2 usage or config error;
-3 incomplete (something could not be read: never reported as compliant).`;
+3 incomplete (something could not be read: never reported as compliant); 4 could not start (Redis or
+the database does not answer, or the embedded store is in use by another process).`;
 
 class UsageError extends Error {}
 
@@ -147,6 +149,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`usage error: ${(error as Error).message}\n\n${USAGE}\n`);
       return EXIT.usage;
+    }
+    if (error instanceof ServiceUnavailableError) {
+      process.stderr.write(`anpr-audit: ${error.message}\n`);
+      return EXIT.unavailable;
     }
     throw error;
   }

@@ -16,6 +16,7 @@ import { startScenarioStacks } from '../fixtures/scenario-stacks.js';
 import { S3RVER_CREDENTIALS } from '../fixtures/s3-server.js';
 import { EXIT, printOutcome, progressReporter, runScan } from './commands/scan.command.js';
 import { startServer } from './commands/server.command.js';
+import { ServiceUnavailableError } from '../core/service-errors.js';
 
 const DATA = resolve('data/demo');
 const CONFIG = resolve('config/demo.yaml');
@@ -100,6 +101,11 @@ main().then(
   // The demo's point is to show findings: exit 0 unless the demo itself broke.
   (code) => process.exit(code === EXIT.findings || code === EXIT.clean ? 0 : code),
   (error: unknown) => {
+    // A service that is not there is told in one line; anything else is the demo's own failure.
+    if (error instanceof ServiceUnavailableError) {
+      process.stderr.write(`demo failed: ${error.message}\n`);
+      process.exit(EXIT.unavailable);
+    }
     process.stderr.write(`demo failed: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   },

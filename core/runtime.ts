@@ -5,7 +5,8 @@
 import type { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/load.js';
-import { createFlowProducer, createRedis, createScanQueue, type QueueSettings } from './queue/connection.js';
+import { connectRedis, createFlowProducer, createScanQueue, type QueueSettings } from './queue/connection.js';
+import { endpointOf, reasonOf, ServiceUnavailableError } from './service-errors.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -19,24 +20,31 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Opens the store (running migrations) and the queue. Override the prefix/schema to isolate tests. */
+/** SQLSTATE classes and codes of a database that cannot be reached or entered, not of a bug. */
+const UNREACHABLE_DATABASE = /^(08|28|3D000|57P03|E[A-Z]+$)/;
+
+/**
+ * Opens the queue and the store (running migrations). Override the prefix/schema to isolate tests.
+ * @throws ServiceUnavailableError when Redis does not answer at start (see {@link connectRedis}), the
+ *   database cannot be reached or entered, or the embedded store is in use by another process.
+ */
 export async function openRuntime(
   config: Config,
   overrides: { prefix?: string; store?: Store } = {},
 ): Promise<Runtime> {
-  const store =
-    overrides.store ??
-    (await openStore({
-      databaseUrl: config.databaseUrl,
-      dataDir: config.database.dataDir,
-      schema: config.database.schema,
-    }));
   const queueSettings = {
     url: config.redis.url,
     prefix: overrides.prefix ?? config.redis.prefix,
     ...config.queue,
   };
-  const redis = createRedis(queueSettings.url);
+  const redis = await connectRedis(queueSettings.url);
+  let store: Store;
+  try {
+    store = overrides.store ?? (await openConfiguredStore(config));
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
   const queue = createScanQueue(queueSettings, redis);
   const flows = createFlowProducer(queueSettings, redis);
   return {
@@ -53,4 +61,23 @@ export async function openRuntime(
       if (!overrides.store) await store.close();
     },
   };
+}
+
+async function openConfiguredStore(config: Config): Promise<Store> {
+  try {
+    return await openStore({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.database.dataDir,
+      schema: config.database.schema,
+    });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (config.databaseUrl && typeof code === 'string' && UNREACHABLE_DATABASE.test(code)) {
+      throw new ServiceUnavailableError(
+        `the database at ${endpointOf(config.databaseUrl)} cannot be used (${reasonOf(error)})`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }

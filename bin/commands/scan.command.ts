@@ -11,7 +11,8 @@ import { scanJobOptions } from '../../core/queue/connection.js';
 import { startScanWorkers } from '../../workers/scan-workers.js';
 import { renderFindings, renderSummary } from './report-format.js';
 
-export const EXIT = { clean: 0, findings: 1, usage: 2, incomplete: 3 } as const;
+/** Exit codes of the CLI (README, CLI). */
+export const EXIT = { clean: 0, findings: 1, usage: 2, incomplete: 3, unavailable: 4 } as const;
 
 export interface ScanOutcome {
   scan: Scan;

@@ -3,7 +3,7 @@
  * start), then prints each source's schedule and next run.
  */
 import { parseArgs } from 'node:util';
-import { createRedis, createScanQueue } from '../../core/queue/connection.js';
+import { connectRedis, createScanQueue } from '../../core/queue/connection.js';
 import { listSchedules, syncSchedules, type ScheduleView } from '../../workers/schedules.js';
 import { loadConfigOrReport } from './load-config.js';
 
@@ -41,7 +41,7 @@ export async function schedulesCommand(args: string[]): Promise<number> {
   });
   const config = loadConfigOrReport(values.config);
   if (!config) return 2;
-  const redis = createRedis(config.redis.url);
+  const redis = await connectRedis(config.redis.url);
   const queue = createScanQueue({ url: config.redis.url, prefix: config.redis.prefix }, redis);
   try {
     if (!values['no-sync']) {

@@ -12,6 +12,7 @@ import {
   type WorkerOptions,
 } from 'bullmq';
 import { SCAN_QUEUE } from './jobs.js';
+import { endpointOf, reasonOf, ServiceUnavailableError } from '../service-errors.js';
 
 /** Where the queue lives (a Redis URL and a key prefix; tests use a unique one) and its job policy. */
 export interface QueueSettings {
@@ -26,6 +27,34 @@ export interface QueueSettings {
 /** A Redis connection as BullMQ needs it (blocking commands must not give up). */
 export function createRedis(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+}
+
+/** How long a process waits at start for Redis to answer before it gives up. */
+export const REDIS_STARTUP_TIMEOUT_MS = 10_000;
+
+/**
+ * {@link createRedis}, once Redis has answered: a wrong or down Redis stops a process at start with
+ * one line instead of reconnecting forever.
+ * @throws ServiceUnavailableError naming host and port (never credentials) and the last reason.
+ */
+export async function connectRedis(url: string, timeoutMs = REDIS_STARTUP_TIMEOUT_MS): Promise<Redis> {
+  const redis = createRedis(url);
+  let lastError: unknown;
+  // ioredis reconnects and reports each failure as an 'error' event: keep the last for the message.
+  const onError = (error: unknown) => (lastError = error);
+  redis.on('error', onError);
+  try {
+    await within(redis.ping(), timeoutMs, 'Redis');
+    return redis;
+  } catch (error) {
+    redis.disconnect();
+    const reason = reasonOf(lastError ?? error);
+    throw new ServiceUnavailableError(`Redis at ${endpointOf(url)} does not answer (${reason})`, {
+      cause: lastError ?? error,
+    });
+  } finally {
+    redis.off('error', onError);
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import pg from 'pg';
+import { lockDataDir, type DataDirLock } from './pglite-lock.js';
 
 /** Which engine a {@link Db} runs on. */
 export type DbKind = 'postgres' | 'pglite';
@@ -183,26 +184,33 @@ async function openPglite(dataDir: string, schema: string | undefined): Promise<
   const inMemory = dataDir.startsWith('memory://');
   // PGlite creates its directory but not the parents (ENOENT otherwise).
   if (!inMemory) await mkdir(dirname(dataDir), { recursive: true });
-  const pglite = await PGlite.create(dataDir);
-  const db = new PgliteDb(pglite);
-  if (schema) {
-    try {
+  // One process per directory: a second one would write over the first's files.
+  const lock = inMemory ? null : await lockDataDir(dataDir);
+  let pglite: PGlite | undefined;
+  try {
+    pglite = await PGlite.create(dataDir);
+    const db = new PgliteDb(pglite, lock);
+    if (schema) {
       // One connection only, so a session-level search_path holds for every later query.
       await db.exec(
         `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}; SET search_path TO ${quoteIdent(schema)}`,
       );
-    } catch (error) {
-      await pglite.close();
-      throw error;
     }
+    return db;
+  } catch (error) {
+    await pglite?.close().catch(() => undefined);
+    await lock?.release();
+    throw error;
   }
-  return db;
 }
 
 class PgliteDb implements Db {
   readonly kind = 'pglite' as const;
 
-  constructor(private readonly pglite: PGlite) {}
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly lock: DataDirLock | null,
+  ) {}
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     const result = await this.pglite.query<T>(sql, params as unknown[]);
@@ -218,7 +226,11 @@ class PgliteDb implements Db {
   }
 
   async close(): Promise<void> {
-    await this.pglite.close();
+    try {
+      await this.pglite.close();
+    } finally {
+      await this.lock?.release();
+    }
   }
 }
 

@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { generateCameraImage, toExifTime } from '../../../fixtures/camera-image.js';
 import { startS3Stack, type S3Stack } from '../../../fixtures/s3-server.js';
 import { s3Sink } from '../../../fixtures/s3-sink.js';
+import { openStore } from '../../../core/store/open-store.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { startRandwyckWorld, WORLD_ENV, type RandwyckWorld } from '../../helpers/randwyck-world.js';
 
@@ -120,6 +121,36 @@ database: { dataDir: ${join(dir, 'pglite')} }
       expect(result.code, args.join(' ')).to.equal(2);
       expect(result.stderr.trim(), args.join(' ')).to.equal(line);
       expect(result.stderr).to.not.include('secret-password');
+    }
+  });
+
+  it('exits 4 with one line when Redis or the database does not answer, or the store is in use', async () => {
+    const clean = join(dir, 'clean.yaml');
+    const redisDown = await runCli(['scan', '--config', clean], {
+      ...WORLD_ENV,
+      REDIS_URL: 'redis://:secret-password@127.0.0.1:1',
+    });
+    expect(redisDown.code, redisDown.stderr).to.equal(4);
+    expect(redisDown.stderr).to.equal('anpr-audit: Redis at 127.0.0.1:1 does not answer (ECONNREFUSED)\n');
+    const databaseDown = await runCli(['scan', '--config', clean], {
+      ...WORLD_ENV,
+      DATABASE_URL: 'postgresql://postgres:secret-password@127.0.0.1:1/test',
+    });
+    expect(databaseDown.code, databaseDown.stderr).to.equal(4);
+    expect(databaseDown.stderr).to.equal(
+      'anpr-audit: the database at 127.0.0.1:1 cannot be used (ECONNREFUSED)\n',
+    );
+    // This process holds the embedded store the CLI would open (DATABASE_URL unset).
+    const held = await openStore({ dataDir: join(dir, 'pglite') });
+    try {
+      const inUse = await runCli(['scan', '--config', clean], WORLD_ENV);
+      expect(inUse.code, inUse.stderr).to.equal(4);
+      expect(inUse.stderr).to.match(
+        new RegExp(`^anpr-audit: the embedded store \\S+pglite is in use by process ${process.pid} on `),
+      );
+      expect(inUse.stderr.trim().split('\n')).to.have.length(1);
+    } finally {
+      await held.close();
     }
   });
 

@@ -8,7 +8,7 @@ import { loadConfigOrReport } from './commands/load-config.js';
 import { tokenCommand } from './commands/token.command.js';
 import { createLogger } from '../core/log.js';
 import { openRuntime } from '../core/runtime.js';
-import { ServiceUnavailableError } from '../core/service-errors.js';
+import { StartupError } from '../core/startup-errors.js';
 import { EXIT, printOutcome, progressReporter, runScan } from './commands/scan.command.js';
 import { schedulesCommand } from './commands/schedules.command.js';
 import { serveCommand, serverCommand } from './commands/server.command.js';
@@ -150,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`usage error: ${(error as Error).message}\n\n${USAGE}\n`);
       return EXIT.usage;
     }
-    if (error instanceof ServiceUnavailableError) {
+    if (error instanceof StartupError) {
       process.stderr.write(`anpr-audit: ${error.message}\n`);
       return EXIT.unavailable;
     }

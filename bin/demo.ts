@@ -16,7 +16,7 @@ import { startScenarioStacks } from '../fixtures/scenario-stacks.js';
 import { S3RVER_CREDENTIALS } from '../fixtures/s3-server.js';
 import { EXIT, printOutcome, progressReporter, runScan } from './commands/scan.command.js';
 import { startServer } from './commands/server.command.js';
-import { ServiceUnavailableError } from '../core/service-errors.js';
+import { StartupError } from '../core/startup-errors.js';
 
 const DATA = resolve('data/demo');
 const CONFIG = resolve('config/demo.yaml');
@@ -102,7 +102,7 @@ main().then(
   (code) => process.exit(code === EXIT.findings || code === EXIT.clean ? 0 : code),
   (error: unknown) => {
     // A service that is not there is told in one line; anything else is the demo's own failure.
-    if (error instanceof ServiceUnavailableError) {
+    if (error instanceof StartupError) {
       process.stderr.write(`demo failed: ${error.message}\n`);
       process.exit(EXIT.unavailable);
     }

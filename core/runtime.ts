@@ -6,7 +6,7 @@ import type { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/load.js';
 import { connectRedis, createFlowProducer, createScanQueue, type QueueSettings } from './queue/connection.js';
-import { endpointOf, reasonOf, ServiceUnavailableError } from './service-errors.js';
+import { endpointOf, reasonOf, StartupError } from './startup-errors.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -25,7 +25,7 @@ const UNREACHABLE_DATABASE = /^(08|28|3D000|57P03|E[A-Z]+$)/;
 
 /**
  * Opens the queue and the store (running migrations). Override the prefix/schema to isolate tests.
- * @throws ServiceUnavailableError when Redis does not answer at start (see {@link connectRedis}), the
+ * @throws StartupError when Redis does not answer at start (see {@link connectRedis}), the
  *   database cannot be reached or entered, or the embedded store is in use by another process.
  */
 export async function openRuntime(
@@ -73,7 +73,7 @@ async function openConfiguredStore(config: Config): Promise<Store> {
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (config.databaseUrl && typeof code === 'string' && UNREACHABLE_DATABASE.test(code)) {
-      throw new ServiceUnavailableError(
+      throw new StartupError(
         `the database at ${endpointOf(config.databaseUrl)} cannot be used (${reasonOf(error)})`,
         { cause: error },
       );

@@ -9,6 +9,7 @@ import type { Config } from '../../config/load.js';
 import { createLogger, type Logger } from '../../core/log.js';
 import { loadConfigOrReport } from './load-config.js';
 import { openRuntime, type Runtime } from '../../core/runtime.js';
+import { reasonOf, StartupError } from '../../core/startup-errors.js';
 import type { Store } from '../../core/store/store.js';
 import { createApp } from '../../server/app.js';
 import { gracefulShutdown, httpServerStep, type ShutdownStep } from '../../server/shutdown.js';
@@ -37,29 +38,32 @@ export interface RunningServer {
   stop(timeoutMs?: number): Promise<boolean>;
 }
 
+/** Listens, or throws a StartupError naming the address (taken, not this host's, unknown). */
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (error: NodeJS.ErrnoException) =>
+      reject(
+        new StartupError(`the API cannot listen on ${host}:${port} (${reasonOf(error)})`, { cause: error }),
+      );
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });
 }
 
-/** Opens the runtime, starts workers (with `workers`), builds the app and listens. */
+/**
+ * Opens the runtime, builds the app and listens, then starts workers (with `workers`): an address
+ * that cannot be listened on stops the process before any scan starts.
+ */
 export async function startServer(config: Config, opts: ServerOptions): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger();
   const runtime = await openRuntime(config, opts.runtime ?? {});
   let workers: ScanWorkers | null = null;
   let repairs: ScheduleRepairs | null = null;
+  let http: Server | null = null;
   try {
-    if (opts.workers) {
-      workers = await startScanWorkers(runtime, { concurrency: opts.concurrency ?? 4, logger });
-      const changes = await syncSchedules(runtime.queue, runtime.redis, config);
-      logger.info(changes, 'schedules synced');
-      repairs = startScheduleRepairs(runtime, config, logger);
-    }
     const app = createApp({
       config,
       store: runtime.store,
@@ -70,8 +74,14 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
       schedules: () => listSchedules(runtime.queue, config),
     });
     const host = opts.host ?? config.api.host;
-    const http = createServer(app);
+    http = createServer(app);
     await listen(http, opts.port ?? config.api.port, host);
+    if (opts.workers) {
+      workers = await startScanWorkers(runtime, { concurrency: opts.concurrency ?? 4, logger });
+      const changes = await syncSchedules(runtime.queue, runtime.redis, config);
+      logger.info(changes, 'schedules synced');
+      repairs = startScheduleRepairs(runtime, config, logger);
+    }
     const { port } = http.address() as AddressInfo;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     logger.info(
@@ -83,13 +93,14 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
     }
     const owned = workers;
     const ownedRepairs = repairs;
+    const server = http;
     return {
       url,
-      server: http,
+      server,
       runtime,
       workers,
       stop: (timeoutMs = config.api.shutdownTimeoutSeconds * 1000) => {
-        const steps: ShutdownStep[] = [httpServerStep(http)];
+        const steps: ShutdownStep[] = [httpServerStep(server)];
         if (ownedRepairs) steps.push({ name: 'schedule repairs', close: () => ownedRepairs.stop() });
         if (owned) {
           steps.push({
@@ -105,6 +116,7 @@ export async function startServer(config: Config, opts: ServerOptions): Promise<
   } catch (error) {
     await repairs?.stop();
     await workers?.close();
+    if (http?.listening) await new Promise((resolve) => http!.close(resolve));
     await runtime.close();
     throw error;
   }

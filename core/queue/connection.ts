@@ -12,7 +12,7 @@ import {
   type WorkerOptions,
 } from 'bullmq';
 import { SCAN_QUEUE } from './jobs.js';
-import { endpointOf, reasonOf, ServiceUnavailableError } from '../service-errors.js';
+import { endpointOf, reasonOf, StartupError } from '../startup-errors.js';
 
 /** Where the queue lives (a Redis URL and a key prefix; tests use a unique one) and its job policy. */
 export interface QueueSettings {
@@ -35,7 +35,7 @@ export const REDIS_STARTUP_TIMEOUT_MS = 10_000;
 /**
  * {@link createRedis}, once Redis has answered: a wrong or down Redis stops a process at start with
  * one line instead of reconnecting forever.
- * @throws ServiceUnavailableError naming host and port (never credentials) and the last reason.
+ * @throws StartupError naming host and port (never credentials) and the last reason.
  */
 export async function connectRedis(url: string, timeoutMs = REDIS_STARTUP_TIMEOUT_MS): Promise<Redis> {
   const redis = createRedis(url);
@@ -49,7 +49,7 @@ export async function connectRedis(url: string, timeoutMs = REDIS_STARTUP_TIMEOU
   } catch (error) {
     redis.disconnect();
     const reason = reasonOf(lastError ?? error);
-    throw new ServiceUnavailableError(`Redis at ${endpointOf(url)} does not answer (${reason})`, {
+    throw new StartupError(`Redis at ${endpointOf(url)} does not answer (${reason})`, {
       cause: lastError ?? error,
     });
   } finally {

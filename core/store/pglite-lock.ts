@@ -9,10 +9,10 @@
  */
 import { open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { ServiceUnavailableError } from '../service-errors.js';
+import { StartupError } from '../startup-errors.js';
 
 /** The data directory is in use by another live process. */
-export class StoreInUseError extends ServiceUnavailableError {
+export class StoreInUseError extends StartupError {
   constructor(
     readonly dataDir: string,
     readonly holder: { pid: number; host: string },

@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +141,17 @@ database: { dataDir: ${join(dir, 'pglite')} }
     expect(databaseDown.stderr).to.equal(
       'anpr-audit: the database at 127.0.0.1:1 cannot be used (ECONNREFUSED)\n',
     );
+    // A port already taken: found before any worker starts or schedule is synced.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const serve = await runCli(['serve', '--config', clean, '--port', String(port)], WORLD_ENV);
+      expect(serve.code, serve.stderr).to.equal(4);
+      expect(serve.stderr).to.equal(`anpr-audit: the API cannot listen on 127.0.0.1:${port} (EADDRINUSE)\n`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
     // This process holds the embedded store the CLI would open (DATABASE_URL unset).
     const held = await openStore({ dataDir: join(dir, 'pglite') });
     try {

@@ -1,13 +1,14 @@
 /** Errors that stop a process before it can do its work, told in one line (the CLI exits 4). */
 
 /**
- * A service the process needs is not there: Redis or the database does not answer, or the embedded
- * store is in use by another process. The message names which, never a URL's credentials.
+ * The process cannot start: Redis or the database does not answer, the embedded store is in use by
+ * another process, or the API cannot listen on its address. The message names which, never a URL's
+ * credentials.
  */
-export class ServiceUnavailableError extends Error {
+export class StartupError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'ServiceUnavailableError';
+    this.name = 'StartupError';
   }
 }
 

@@ -65,7 +65,8 @@ async function scanCommand(args: string[]): Promise<number> {
   const now = parseNow(values.now);
   const config = loadOrExit(values.config);
   const known = config.sources.map((s) => s.id);
-  const sources = values.source ?? known;
+  // `--source a --source a` scans a once.
+  const sources = [...new Set(values.source ?? known)];
   const unknown = sources.filter((s) => !known.includes(s));
   if (unknown.length > 0)
     throw new UsageError(`--source: unknown source ${unknown.join(', ')} (configured: ${known.join(', ')})`);

@@ -21,8 +21,9 @@ export async function tokenCommand(args: string[]): Promise<number> {
   const sha256 = createHash('sha256').update(token).digest('hex');
   process.stderr.write('Give this token to its holder now; it is not stored anywhere:\n');
   process.stdout.write(`${token}\n`);
+  // The name double-quoted as JSON, which YAML reads back as itself whatever it holds (`ops: night #2`).
   process.stderr.write(
-    `\nAdd to api.tokens in the config:\n  - { name: ${values.name}, role: ${values.role}, sha256: ${sha256} }\n`,
+    `\nAdd to api.tokens in the config:\n  - { name: ${JSON.stringify(values.name)}, role: ${values.role}, sha256: ${sha256} }\n`,
   );
   return 0;
 }

@@ -4,7 +4,7 @@
  * and the embedded PGlite store (DATABASE_URL unset).
  */
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { generateCameraImage, toExifTime } from '../../../fixtures/camera-image.
 import { startS3Stack, type S3Stack } from '../../../fixtures/s3-server.js';
 import { s3Sink } from '../../../fixtures/s3-sink.js';
 import { openStore } from '../../../core/store/open-store.js';
+import { parseConfig } from '../../../config/load.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { startRandwyckWorld, WORLD_ENV, type RandwyckWorld } from '../../helpers/randwyck-world.js';
 
@@ -164,6 +165,22 @@ database: { dataDir: ${join(dir, 'pglite')} }
     } finally {
       await held.close();
     }
+  });
+
+  it('makes a token whose config entry reads back as printed, whatever its name holds', async () => {
+    const name = 'ops: night #2, "late" [x]';
+    const result = await runCli(['token', '--name', name, '--role', 'officer'], {});
+    expect(result.code, result.stderr).to.equal(0);
+    const token = result.stdout.trim();
+    const entry = result.stderr.split('\n').find((line) => line.startsWith('  - {'))!;
+    const config = parseConfig(
+      `sources:\n  - { id: e, role: edge, endpoint: 'http://127.0.0.1:1', accessKeyEnv: A, secretKeyEnv: B, buckets: [abc] }\napi:\n  tokens:\n${entry}\n`,
+      '/a.yaml',
+      { A: 'a', B: 'b' },
+    );
+    expect(config.api.tokens).to.deep.equal([
+      { name, role: 'officer', sha256: createHash('sha256').update(token).digest('hex') },
+    ]);
   });
 
   it('exits 2 on usage errors: unknown option, unknown source, a --now without zone', async () => {

@@ -73,13 +73,30 @@ async function scanCommand(args: string[]): Promise<number> {
 
   const runtime = await openRuntime(config);
   const progress = progressReporter(process.stderr);
+  // Ctrl-C or SIGTERM cancels the scan, which then ends `cancelled` (exit 3); a second one quits at once.
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (abort.signal.aborted) process.exit(130);
+    progress.stop();
+    process.stderr.write(`\n${signal}: cancelling the scan (again to quit at once)\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    const outcome = await runScan(runtime, { sources, now, onProgress: (scan) => progress.update(scan) });
+    const outcome = await runScan(runtime, {
+      sources,
+      now,
+      onProgress: (scan) => progress.update(scan),
+      signal: abort.signal,
+    });
     progress.stop();
     printOutcome(outcome, values.json, process.stdout);
     return outcome.exitCode;
   } finally {
     progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await runtime.close();
   }
 }

@@ -8,7 +8,7 @@ import type { Finding, Scan } from '../../core/model.js';
 import type { Runtime } from '../../core/runtime.js';
 import { startScan } from '../../core/scan/start-scan.js';
 import { scanJobOptions } from '../../core/queue/connection.js';
-import { startScanWorkers } from '../../workers/scan-workers.js';
+import { startScanWorkers, type ScanWorkers } from '../../workers/scan-workers.js';
 import { renderFindings, renderSummary } from './report-format.js';
 
 /** Exit codes of the CLI (README, CLI). */
@@ -32,6 +32,8 @@ export async function runScan(
     onProgress?: (scan: Scan) => void;
     pollMs?: number;
     concurrency?: number;
+    /** Aborting cancels the scan: its jobs stop after the page they are on. */
+    signal?: AbortSignal;
   },
 ): Promise<ScanOutcome> {
   const workers = await startScanWorkers(runtime, { concurrency: opts.concurrency ?? 4 });
@@ -45,6 +47,8 @@ export async function runScan(
     let scan = (await runtime.store.getScan(scanId))!;
     while (scan.status === 'running') {
       await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 200));
+      // Cancelled as `POST /scans/:id/cancel` does; a scan that ended meanwhile keeps its status.
+      if (opts.signal?.aborted) await runtime.store.cancelScan(scanId, new Date());
       scan = (await runtime.store.getScan(scanId))!;
       opts.onProgress?.(scan);
     }
@@ -54,7 +58,22 @@ export async function runScan(
       scan.status !== 'completed' ? EXIT.incomplete : active.length > 0 ? EXIT.findings : EXIT.clean;
     return { scan, findings, exitCode };
   } finally {
-    await workers.close();
+    // The in-process worker shares the queue, so it may be running another scan's job (a bucket can
+    // take hours): that job gets the shutdown time to finish, then another worker resumes it from its
+    // checkpoint, as when `anpr-audit worker` stops.
+    await closeWithin(workers, runtime.config.queue.shutdownTimeoutSeconds * 1000);
+  }
+}
+
+/** Closes the workers, or gives their jobs up (another worker resumes them) after `ms`. */
+async function closeWithin(workers: ScanWorkers, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = workers.close().then(() => true);
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    if (!(await Promise.race([closed, late]))) workers.abandon();
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -15,7 +15,7 @@ import { startS3Stack, type S3Stack } from '../../../fixtures/s3-server.js';
 import { s3Sink } from '../../../fixtures/s3-sink.js';
 import { openStore } from '../../../core/store/open-store.js';
 import { parseConfig } from '../../../config/load.js';
-import { runCli } from '../../helpers/run-cli.js';
+import { runCli, startCli } from '../../helpers/run-cli.js';
 import { startRandwyckWorld, WORLD_ENV, type RandwyckWorld } from '../../helpers/randwyck-world.js';
 
 describe('anpr-audit CLI exit codes', function () {
@@ -210,6 +210,34 @@ database: { dataDir: ${join(dir, 'pglite')} }
     const report = JSON.parse(result.stdout) as { scan: { status: string; errors: string[] } };
     expect(report.scan.status).to.equal('incomplete');
     expect(report.scan.errors.join('\n')).to.include('declared bucket "gone-camera" does not exist');
+  });
+
+  it('cancels the scan on Ctrl-C or SIGTERM: it ends cancelled, not running, and exits 3', async () => {
+    // The read in flight is given up after 1 s instead of the default 30 s; a store of its own, in
+    // which the object was never read (an earlier test's scan would make this one read nothing).
+    const config = join(dir, 'cancel.yaml');
+    await writeFile(
+      config,
+      freshConfig('fresh-camera')
+        .replace('redis: {', 'queue: { shutdownTimeoutSeconds: 1 }\nredis: {')
+        .replace(join(dir, 'pglite'), join(dir, 'pglite-cancel')),
+    );
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      // Slow reads, so the scan is still running when the signal comes.
+      fresh.gateway.setFaults({ failRate: 0, delayMs: 60_000 });
+      try {
+        const cli = startCli(['scan', '--config', config, '--json'], WORLD_ENV);
+        await cli.stderrMatching(/edge-fresh|\d+\/\d+|running/i);
+        cli.child.kill(signal);
+        const result = await cli.result;
+        expect(result.code, result.stderr).to.equal(3);
+        expect(result.stderr).to.include(`${signal}: cancelling the scan`);
+        const report = JSON.parse(result.stdout) as { scan: { id: string; status: string } };
+        expect(report.scan.status, signal).to.equal('cancelled');
+      } finally {
+        fresh.gateway.setFaults({ failRate: 0 });
+      }
+    }
   });
 
   it('exits 1 with findings and prints {scan, findings} with --json, judged at --now', async () => {

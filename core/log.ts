@@ -2,7 +2,9 @@
  * The only code that imports `pino`. Structured JSON logs on stderr; secrets and anything that may
  * hold a plate (object keys, tokens, credentials) are redacted by path, and callers log ids and
  * counts, never object keys. Error text can still quote a key (`cannot read 2026/11/GX-123-B.jpg`),
- * so every string field's plate-like parts are masked as well.
+ * so the error fields (`err`, `error`, `reason`: strings, or errors with their causes and fields) and
+ * the message have their plate-like parts masked as well. Other fields are ids and counts the caller
+ * chose, and stay as they are (masking them would garble bucket names and job ids).
  */
 import { pino, type Logger } from 'pino';
 import { maskPlates } from './plate-mask.js';
@@ -29,32 +31,24 @@ export const REDACTED_PATHS = [
   '*.plate',
 ];
 
-/** A log field with plate-like text masked: strings, and the message and stack of errors. */
-function maskField(value: unknown): unknown {
+/** Every string in `value` (an error serialized by pino, with its causes) with plates masked. */
+function maskStrings(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskPlates(value);
-  if (value instanceof Error) {
-    // A copy of the same class, so pino's error serializer still names its type and copies its fields.
-    const copy = Object.assign(Object.create(Object.getPrototypeOf(value) as object) as Error, value);
-    for (const field of ['message', 'stack'] as const) {
-      const text = value[field];
-      if (typeof text === 'string') {
-        Object.defineProperty(copy, field, { value: maskPlates(text), writable: true, configurable: true });
-      }
-    }
-    return copy;
-  }
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
-    const record = value as Record<string, unknown>;
-    if (typeof record.message === 'string' || typeof record.stack === 'string') {
-      return {
-        ...record,
-        ...(typeof record.message === 'string' ? { message: maskPlates(record.message) } : {}),
-        ...(typeof record.stack === 'string' ? { stack: maskPlates(record.stack) } : {}),
-      };
-    }
-  }
-  return value;
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => maskStrings(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskStrings(v, depth + 1)]));
 }
+
+/**
+ * The serializer of error fields: pino's own for errors (type, message and stack with their causes,
+ * and their other fields, such as pg's `detail`), then every string masked.
+ */
+function maskedError(value: unknown): unknown {
+  return maskStrings(value instanceof Error ? pino.stdSerializers.err(value) : value);
+}
+
+/** Log fields that hold error text. */
+const ERROR_FIELDS = ['err', 'error', 'reason'] as const;
 
 /** Creates the process logger. `level` silent turns logging off (tests, `--json`). */
 export function createLogger(opts: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
@@ -63,8 +57,17 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
       level: opts.level ?? 'info',
       base: { service: 'anpr-auditor' },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      formatters: {
-        log: (object) => Object.fromEntries(Object.entries(object).map(([k, v]) => [k, maskField(v)])),
+      serializers: Object.fromEntries(ERROR_FIELDS.map((field) => [field, maskedError])),
+      hooks: {
+        // The message, and the one pino takes from an error logged without one (`log.error(err)`).
+        logMethod(args, method) {
+          const [first, ...rest] = args as unknown[];
+          if (rest.length === 0 && first instanceof Error) {
+            return method.apply(this, [first, maskPlates(first.message)] as Parameters<typeof method>);
+          }
+          const masked = args.map((arg) => (typeof arg === 'string' ? maskPlates(arg) : arg));
+          return method.apply(this, masked as Parameters<typeof method>);
+        },
       },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

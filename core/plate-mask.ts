@@ -75,7 +75,9 @@ function plateLike(groups: Group[]): boolean {
  * (`cam1/GX-123-B.jpg` -> `cam1/**-***-*.jpg`, `GXB123` -> `******`). Looks at windows of one to four
  * consecutive groups, so a plate inside a longer dashed name is found too. Pure; never throws.
  */
-export function maskPlates(text: string): string {
+export function maskPlates(input: string): string {
+  // Composed, so that a decomposed accent (U+0308 after U, as some clients write keys) is a letter.
+  const text = input.normalize('NFC');
   // UTF-16 units, as the regex match indexes count them.
   const chars = text.split('');
   // Extensions blanked out (same length, so indexes stay those of `text`) before looking for plates.
@@ -100,7 +102,7 @@ export function maskPlates(text: string): string {
       }
     }
   }
-  return hit ? chars.join('') : text;
+  return hit ? chars.join('') : input;
 }
 
 /** Whether `text` holds anything {@link maskPlates} would mask. */

@@ -21,7 +21,7 @@ export interface Runtime {
 }
 
 /** SQLSTATE classes and codes of a database that cannot be reached or entered, not of a bug. */
-const UNREACHABLE_DATABASE = /^(08|28|3D000|57P03|E[A-Z]+$)/;
+const UNREACHABLE_DATABASE = /^(08|28|3D000|53300|57P03|E[A-Z_]+$)/;
 
 /**
  * Opens the queue and the store (running migrations). Override the prefix/schema to isolate tests.

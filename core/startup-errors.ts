@@ -22,9 +22,13 @@ export function endpointOf(url: string): string {
   }
 }
 
-/** The code or message of a connection failure, short (`ECONNREFUSED`). */
+/** The code or message of a connection failure, short (`ECONNREFUSED`, `3D000: database "x" does not exist`). */
 export function reasonOf(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown; errors?: unknown[] };
+  // A SQLSTATE says little alone; PostgreSQL's message (`database "x" does not exist`) holds no secret.
+  if (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.message === 'string') {
+    return `${e.code}: ${e.message.split('\n')[0]}`;
+  }
   if (typeof e?.code === 'string') return e.code;
   // AggregateError (a host with several addresses): the first one's reason.
   if (Array.isArray(e?.errors) && e.errors.length > 0) return reasonOf(e.errors[0]);

@@ -47,7 +47,7 @@ WITH input AS (
 ), lapsed AS (
   -- Accepted risks whose date has passed at this sighting (read before this statement changes them).
   SELECT f.id, f.accepted_until FROM findings f JOIN input i USING (source, bucket, key, rule)
-  WHERE f.status = 'accepted-risk' AND f.accepted_until <= $16::timestamptz
+  WHERE f.status = 'accepted-risk' AND f.accepted_until < $16::timestamptz
 ), lapse_history AS (
   INSERT INTO finding_history (finding_id, at, actor, from_status, to_status, comment)
   SELECT id, $16::timestamptz, 'scan ' || $1, 'accepted-risk', 'open',
@@ -80,12 +80,12 @@ WITH input AS (
     -- (an accepted risk only until its date).
     status = CASE
       WHEN f.status = 'remediated' THEN 'open'
-      WHEN f.status = 'accepted-risk' AND f.accepted_until <= EXCLUDED.last_seen THEN 'open'
+      WHEN f.status = 'accepted-risk' AND f.accepted_until < EXCLUDED.last_seen THEN 'open'
       ELSE f.status END,
     remediated_at = CASE WHEN f.status = 'remediated' THEN NULL ELSE f.remediated_at END,
     -- Kept only while the acceptance stands: a lapse or a remediation ends it.
     accepted_until = CASE
-      WHEN f.status = 'accepted-risk' AND f.accepted_until > EXCLUDED.last_seen THEN f.accepted_until
+      WHEN f.status = 'accepted-risk' AND f.accepted_until >= EXCLUDED.last_seen THEN f.accepted_until
       END
   RETURNING f.id
 )

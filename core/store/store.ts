@@ -197,7 +197,9 @@ export interface Store {
    * Inserts or refreshes findings by (source, bucket, key, rule): first seen and first scan are kept,
    * last seen, last scan and the evidence (severity, etag, size, times, age, threshold, reason,
    * details) are updated, a remediated finding that reappears is reopened (`open`, remediatedAt
-   * cleared), an officer's status (acknowledged, resolved, false-positive, accepted-risk) is kept.
+   * cleared), an officer's status (acknowledged, resolved, false-positive, accepted-risk) is kept,
+   * except an accepted risk seen after its `acceptedUntil` (strictly): that one is reopened, with a
+   * history entry by `scan <scanId>`.
    * `suppressedBy` is decided again at every sighting: the oldest suppression neither revoked nor
    * expired at `seenAt` whose criteria all match, else null.
    * Each finding is recorded as seen in `scanId`, which must exist. Within one call the last input for

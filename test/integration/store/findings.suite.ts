@@ -295,6 +295,7 @@ export function findingTests(get: () => TestStore): void {
       // Seen before the date (and at it: the acceptance holds until then): still accepted.
       const s2 = await newScan(store, [source]);
       await store.upsertFindings(s2, [finding(source, 'b', 'k')], at(9));
+      await store.upsertFindings(s2, [finding(source, 'b', 'k')], at(10));
       expect(await store.getFinding(id)).to.deep.include({
         status: 'accepted-risk',
         acceptedUntil: at(10).toISOString(),

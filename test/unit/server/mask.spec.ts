@@ -20,6 +20,7 @@ describe('maskPlates', () => {
     ['GX\u2013123\u2013B', '**\u2013***\u2013*'],
     ['GX\u00B7123\u00B7B', '**\u00B7***\u00B7*'],
     ['M\u00DC-AB 123', '**-** ***'],
+    ['MU\u0308-AB 123', '**-** ***'],
     ['q=GX-123-B.JPEG&x', 'q=**-***-*.JPEG&x'],
   ];
   for (const [input, masked] of cases) {
@@ -35,6 +36,7 @@ describe('maskPlates', () => {
     'scan-20261120t083000000z-1a2b3c4d',
     'ars-violations',
     'frame_0001.jpg',
+    'cafe\u0301/passage.jpg',
     '2026-11-20 08:30:00.250 +01:00, 72.5 h old',
     'edge/2026/11/20/083000.250.jpg',
     '',

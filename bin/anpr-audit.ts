@@ -2,6 +2,7 @@
  * The `anpr-audit` command line. Thin: parses arguments, loads the config once (exit 2 on any
  * problem, before anything starts), and hands over to a command.
  */
+import { constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/load.js';
 import { loadConfigOrReport } from './commands/load-config.js';
@@ -73,12 +74,13 @@ async function scanCommand(args: string[]): Promise<number> {
 
   const runtime = await openRuntime(config);
   const progress = progressReporter(process.stderr);
-  // Ctrl-C or SIGTERM cancels the scan, which then ends `cancelled` (exit 3); a second one quits at once.
+  // Ctrl-C or SIGTERM stops: it cancels the scan (which then ends `cancelled`, exit 3) or, once the
+  // scan has ended, stops waiting for other scans' jobs; a second one quits at once (128 + signal).
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (abort.signal.aborted) process.exit(130);
+    if (abort.signal.aborted) process.exit(128 + (osConstants.signals[signal] ?? 0));
     progress.stop();
-    process.stderr.write(`\n${signal}: cancelling the scan (again to quit at once)\n`);
+    process.stderr.write(`\n${signal}: stopping (again to quit at once)\n`);
     abort.abort();
   };
   process.on('SIGINT', onSignal);

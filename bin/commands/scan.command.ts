@@ -32,7 +32,10 @@ export async function runScan(
     onProgress?: (scan: Scan) => void;
     pollMs?: number;
     concurrency?: number;
-    /** Aborting cancels the scan: its jobs stop after the page they are on. */
+    /**
+     * A stop request: cancels the scan while it runs (its jobs stop after the page they are on), and
+     * stops waiting for other scans' jobs after it ended (see the end of this function).
+     */
     signal?: AbortSignal;
   },
 ): Promise<ScanOutcome> {
@@ -59,16 +62,27 @@ export async function runScan(
     return { scan, findings, exitCode };
   } finally {
     // The in-process worker shares the queue, so it may be running another scan's job (a bucket can
-    // take hours): that job gets the shutdown time to finish, then another worker resumes it from its
+    // take hours). That job is waited for, as a giving-up would cost it one of its stalls; a stop
+    // request gives it the shutdown time, then gives it up for another worker to resume from its
     // checkpoint, as when `anpr-audit worker` stops.
-    await closeWithin(workers, runtime.config.queue.shutdownTimeoutSeconds * 1000);
+    await closeUnlessStopped(workers, opts.signal, runtime.config.queue.shutdownTimeoutSeconds * 1000);
   }
 }
 
-/** Closes the workers, or gives their jobs up (another worker resumes them) after `ms`. */
-async function closeWithin(workers: ScanWorkers, ms: number): Promise<void> {
+/** Closes the workers; once `signal` aborts, gives their jobs up if they take longer than `ms`. */
+async function closeUnlessStopped(
+  workers: ScanWorkers,
+  signal: AbortSignal | undefined,
+  ms: number,
+): Promise<void> {
+  const closed = workers.close().then(() => true as const);
+  if (!signal) return void (await closed);
+  const stopped = new Promise<false>((resolve) => {
+    if (signal.aborted) resolve(false);
+    else signal.addEventListener('abort', () => resolve(false), { once: true });
+  });
+  if (await Promise.race([closed, stopped])) return;
   let timer: NodeJS.Timeout | undefined;
-  const closed = workers.close().then(() => true);
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {
     if (!(await Promise.race([closed, late]))) workers.abandon();

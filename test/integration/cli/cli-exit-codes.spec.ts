@@ -231,13 +231,43 @@ database: { dataDir: ${join(dir, 'pglite')} }
         cli.child.kill(signal);
         const result = await cli.result;
         expect(result.code, result.stderr).to.equal(3);
-        expect(result.stderr).to.include(`${signal}: cancelling the scan`);
+        expect(result.stderr).to.include(`${signal}: stopping (again to quit at once)`);
         const report = JSON.parse(result.stdout) as { scan: { id: string; status: string } };
         expect(report.scan.status, signal).to.equal('cancelled');
       } finally {
         fresh.gateway.setFaults({ failRate: 0 });
       }
     }
+  });
+
+  it('quits at once on a second signal, with 128 + its number', async () => {
+    // The default 30 s to finish the read in flight, which the second signal cuts short.
+    const config = join(dir, 'quit.yaml');
+    await writeFile(
+      config,
+      freshConfig('fresh-camera').replace(join(dir, 'pglite'), join(dir, 'pglite-quit')),
+    );
+    fresh.gateway.setFaults({ failRate: 0, delayMs: 60_000 });
+    try {
+      const cli = startCli(['scan', '--config', config], WORLD_ENV);
+      await cli.stderrMatching(/edge-fresh|\d+\/\d+|running/i);
+      cli.child.kill('SIGINT');
+      await cli.stderrMatching(/SIGINT: stopping/);
+      cli.child.kill('SIGTERM');
+      const result = await cli.result;
+      expect(result.code, result.stderr).to.equal(143);
+    } finally {
+      fresh.gateway.setFaults({ failRate: 0 });
+    }
+  });
+
+  it('scans a source named twice with --source once', async () => {
+    const args = ['scan', '--config', join(dir, 'clean.yaml'), '--json', '--source', 'edge-fresh'];
+    const result = await runCli([...args, '--source', 'edge-fresh'], WORLD_ENV);
+    expect(result.code, result.stderr).to.equal(0);
+    expect((JSON.parse(result.stdout) as { scan: { sources: string[] } }).scan.sources).to.deep.equal([
+      'edge-fresh',
+    ]);
   });
 
   it('exits 1 with findings and prints {scan, findings} with --json, judged at --now', async () => {

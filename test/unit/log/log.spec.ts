@@ -38,7 +38,10 @@ describe('process logger', () => {
       { err: new ReadError('job failed', { cause: new Error(`cannot read ${KEY}`) }) },
       'error object',
     );
-    logger.error({ reason: { message: `cannot list after ${KEY}`, code: 'SlowDown' } }, `listing stopped before ${KEY}`);
+    logger.error(
+      { reason: { message: `cannot list after ${KEY}`, code: 'SlowDown' } },
+      `listing stopped before ${KEY}`,
+    );
     logger.error(new Error(`cannot read ${KEY}`));
     expect(lines.join('\n')).to.not.include('GX-123-B');
     const [first, second, third, fourth] = lines.map((l) => JSON.parse(l) as Line);

@@ -4,6 +4,7 @@
  */
 import { openTestStore, TEST_STORE_KINDS, type TestStore } from '../../helpers/database.js';
 import { findingTests } from './findings.suite.js';
+import { findingStatusTests } from './findings-status.suite.js';
 import { listingTests } from './listing.suite.js';
 import { migrationTests } from './migrations.suite.js';
 import { objectTests } from './objects.suite.js';
@@ -30,6 +31,7 @@ for (const kind of TEST_STORE_KINDS) {
     migrationTests(get, kind);
     scanTests(get);
     findingTests(get);
+    findingStatusTests(get);
     listingTests(get);
     objectTests(get);
   });

@@ -11,7 +11,7 @@ import { AppError, errorHandler, sendError } from './errors.js';
 import { httpLogger } from './logging.js';
 import { createMetrics, type ApiMetrics } from './metrics.js';
 import { createNetworkCheck } from './network.js';
-import { buildOpenApi, type OpenApiDocument } from './openapi/document.js';
+import { buildOpenApi, errorResponse, type OpenApiDocument } from './openapi/document.js';
 import { DOCS_ASSETS_PATH, docsAssets, docsRoutes } from './openapi/docs.js';
 import { authFailureRateLimit, tokenRateLimit } from './rate-limit.js';
 import { mountRoutes, type AnyRoute, type RouteMiddleware } from './route.js';
@@ -100,22 +100,10 @@ const BOARD_DOC = {
     'x-required-role': 'admin',
     responses: {
       200: { description: 'The board (HTML)', content: { 'text/html': { schema: { type: 'string' } } } },
-      401: {
-        description: 'No valid token',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-      },
-      403: {
-        description: 'Not admin, or network not allowed',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-      },
-      429: {
-        description: 'Too many requests for this token (or failed attempts from this address)',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-      },
-      503: {
-        description: 'The audit trail cannot be written',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-      },
+      401: errorResponse(401, 'No valid token'),
+      403: errorResponse(403, 'Not admin, or network not allowed'),
+      429: errorResponse(429),
+      503: errorResponse(503, 'The audit trail cannot be written'),
     },
   },
 };

@@ -2,6 +2,7 @@
  * The SQL of `listFindings`: filters, sorts and the keyset cursor. Every value is a `$n` parameter;
  * only fixed fragments chosen from the tables below are spliced into the text.
  */
+import { DateTime } from 'luxon';
 import type { Db } from './db.js';
 import { InvalidCursorError } from './errors.js';
 import { clampLimit, FINDING_COLUMNS, isoParam, toFinding, type FindingRow } from './rows.js';
@@ -83,36 +84,16 @@ export function decodeCursor(cursor: string, sort: FindingSort, order: SortOrder
   return { v: c.v, id: c.id };
 }
 
-const TIMESTAMP = /^(\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\./;
-
 /**
  * A well-formed value can still be out of the database's range: refuse it here, since the database
- * would answer with an error rather than an empty page. Timestamps: every field in range (Date.parse
- * rolls 30 February over into March). Numbers: finite, and not so small they round to zero
- * (`1e-400`), which PostgreSQL refuses as out of range.
+ * would answer with an error rather than an empty page. Timestamps: a real date and time (luxon
+ * refuses 30 February, where Date.parse rolls it into March) from 1970 to 9999. Numbers: finite, and
+ * not so small they round to zero (`1e-400`), which PostgreSQL refuses as out of range.
  */
 function inRange(sort: FindingSort, value: string): boolean {
   if (sort === 'firstSeen' || sort === 'lastSeen') {
-    const [year, month, day, hour, minute, second] = TIMESTAMP.exec(value)!.slice(1).map(Number) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-    return (
-      year >= 1970 &&
-      year <= 9999 &&
-      month >= 1 &&
-      month <= 12 &&
-      day >= 1 &&
-      day <= daysInMonth &&
-      hour <= 23 &&
-      minute <= 59 &&
-      second <= 59
-    );
+    const time = DateTime.fromISO(value, { zone: 'utc' });
+    return time.isValid && time.year >= 1970 && time.year <= 9999;
   }
   if (sort === 'ageHours') {
     if (/Infinity$/.test(value)) return true;

@@ -69,6 +69,11 @@ const ERROR_TEXT: Record<number, string> = {
   503: 'A dependency does not answer (for audited routes: the audit trail cannot be written)',
 };
 
+/** The response of an error status: the Error schema, with `description` or the status's usual text. */
+export function errorResponse(status: number, description = ERROR_TEXT[status] ?? 'Error'): Json {
+  return response({ description, schema: ErrorSchema });
+}
+
 function errorStatuses(route: AnyRoute): number[] {
   const statuses = new Set<number>([400, 500, ...(route.errors ?? [])]);
   if (route.network !== false) statuses.add(403);
@@ -110,7 +115,7 @@ function operation(route: AnyRoute): Json {
   const responses: Record<string, Json> = {};
   for (const [status, spec] of Object.entries(route.responses)) responses[status] = response(spec);
   for (const status of errorStatuses(route)) {
-    responses[String(status)] = response({ description: ERROR_TEXT[status] ?? 'Error', schema: ErrorSchema });
+    responses[String(status)] = errorResponse(status);
   }
   return {
     operationId: route.operationId,

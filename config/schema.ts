@@ -6,6 +6,7 @@ import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
 import { IANAZone } from 'luxon';
 import { cronPatternProblem } from '../core/time/cron.js';
+import { EVERY_PATTERN, everyToMs } from '../core/time/every.js';
 
 const httpUrl = z
   .string()
@@ -31,8 +32,6 @@ const listenHost = z
     'must be an IP address or a host name',
   );
 
-/** Units of `every`, in ms. */
-const EVERY_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 /** The longest `every`: a scan at least once a year. */
 const MAX_EVERY_DAYS = 366;
 
@@ -71,13 +70,14 @@ const scheduleSchema = z
       .optional(),
     every: z
       .string()
-      .regex(/^\d+\s*(s|m|h|d)$/, 'must be a duration like 30m, 1h or 1d')
+      .regex(EVERY_PATTERN, 'must be a duration like 30m, 1h or 1d')
       // BullMQ refuses a scheduler that repeats every 0 ms: say so now, not when `serve` starts.
       .refine((every) => !/^0+\s*[smhd]$/.test(every), 'must be longer than 0')
-      .refine((every) => {
-        const [, amount, unit] = /^(\d+)\s*([smhd])$/.exec(every) ?? [];
-        return Number(amount) * EVERY_UNIT_MS[unit ?? 's']! <= MAX_EVERY_DAYS * EVERY_UNIT_MS.d!;
-      }, `must be at most ${MAX_EVERY_DAYS} days`)
+      // The form is checked above; zod runs this check too when the form is wrong.
+      .refine(
+        (every) => !EVERY_PATTERN.test(every) || everyToMs(every) <= everyToMs(`${MAX_EVERY_DAYS}d`),
+        `must be at most ${MAX_EVERY_DAYS} days`,
+      )
       .optional(),
   })
   .strict()

@@ -10,17 +10,10 @@ import type { Config, SourceConfig } from '../config/load.js';
 import pRetry from 'p-retry';
 import { scanJobOptions } from '../core/queue/connection.js';
 import { withRedisLock } from '../core/queue/redis-lock.js';
+import { everyToMs } from '../core/time/every.js';
 import type { ScheduledScanData } from '../core/queue/jobs.js';
 
 const PREFIX = 'schedule-';
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** `30m` -> 1 800 000 ms (the schema has already checked the form). */
-export function everyToMs(every: string): number {
-  const match = /^(\d+)\s*([smhd])$/.exec(every);
-  if (!match) throw new Error(`not a duration: ${every}`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-}
 
 /** What a source's schedule looks like, as the API and `anpr-audit schedules` show it. */
 export interface ScheduleView {

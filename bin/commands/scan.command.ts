@@ -10,6 +10,8 @@ import { startScan } from '../../core/scan/start-scan.js';
 import { scanJobOptions } from '../../core/queue/connection.js';
 import { startScanWorkers, type ScanWorkers } from '../../workers/scan-workers.js';
 import { renderFindings, renderSummary } from './report-format.js';
+import { createLogger } from '../../core/log.js';
+import { gracefulShutdown } from '../../server/shutdown.js';
 
 /** Exit codes of the CLI (README, CLI). */
 export const EXIT = { clean: 0, findings: 1, usage: 2, incomplete: 3, unavailable: 4 } as const;
@@ -69,27 +71,28 @@ export async function runScan(
   }
 }
 
-/** Closes the workers; once `signal` aborts, gives their jobs up if they take longer than `ms`. */
+/**
+ * Closes the workers; once `signal` aborts, they get `ms` more (the shutdown of `anpr-audit worker`),
+ * then their jobs are given up.
+ */
 async function closeUnlessStopped(
   workers: ScanWorkers,
   signal: AbortSignal | undefined,
   ms: number,
 ): Promise<void> {
-  const closed = workers.close().then(() => true as const);
-  if (!signal) return void (await closed);
-  const stopped = new Promise<false>((resolve) => {
-    if (signal.aborted) resolve(false);
-    else signal.addEventListener('abort', () => resolve(false), { once: true });
+  const closed = workers.close();
+  if (!signal) return closed;
+  const stopped = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  if (await Promise.race([closed, stopped])) return;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    if (!(await Promise.race([closed, late]))) workers.abandon();
-  } finally {
-    clearTimeout(timer);
-  }
+  if (await Promise.race([closed.then(() => true), stopped.then(() => false)])) return;
+  const step = { name: 'scan workers', close: () => closed, force: async () => workers.abandon() };
+  await gracefulShutdown([step], ms, SILENT);
 }
+
+/** runScan prints nothing of its own: the CLI reports the outcome. */
+const SILENT = createLogger({ level: 'silent' });
 
 /** A progress reporter on stderr: a bar on a TTY, a plain line per change otherwise. */
 export function progressReporter(stream: NodeJS.WriteStream): { update(scan: Scan): void; stop(): void } {

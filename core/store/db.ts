@@ -49,7 +49,18 @@ export interface OpenDbOptions {
    * listener such an error would crash the process; the next query fails visibly anyway.
    */
   onPoolError?: (error: Error) => void;
+  /**
+   * How long the first PostgreSQL connection may take, up to the server's first answer (default
+   * {@link POSTGRES_STARTUP_TIMEOUT_MS}). Past it, `openDb` rejects with code `ETIMEDOUT`.
+   */
+  connectTimeoutMs?: number;
 }
+
+/**
+ * How long start-up waits for PostgreSQL, as for Redis. Without a bound, a host that drops packets
+ * (a firewall, a stopped VM) keeps start-up waiting for the kernel's TCP time-out, about 2 minutes.
+ */
+export const POSTGRES_STARTUP_TIMEOUT_MS = 10_000;
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -78,6 +89,7 @@ function withSearchPath(databaseUrl: string, schema: string): string {
 }
 
 async function openPostgres(databaseUrl: string, opts: OpenDbOptions): Promise<Db> {
+  await probePostgres(databaseUrl, opts.connectTimeoutMs ?? POSTGRES_STARTUP_TIMEOUT_MS);
   const pool = new pg.Pool({
     connectionString: opts.schema ? withSearchPath(databaseUrl, opts.schema) : databaseUrl,
     max: opts.poolSize ?? 10,
@@ -97,6 +109,32 @@ async function openPostgres(databaseUrl: string, opts: OpenDbOptions): Promise<D
     }
   }
   return db;
+}
+
+/**
+ * Connects once, bounded by `timeoutMs`, and disconnects. The bound cannot go on the pool: pg's
+ * `connectionTimeoutMillis` also limits waiting for a free pooled connection, which a busy scan may do.
+ */
+async function probePostgres(databaseUrl: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: timeoutMs });
+  // A failed connect also emits 'error'; connect()'s rejection below is the one that counts.
+  client.on('error', () => undefined);
+  const started = Date.now();
+  try {
+    await client.connect();
+  } catch (error) {
+    // pg's time-out error has no code, only a message ('timeout expired' in pg 8).
+    const e = error as { code?: unknown; message?: unknown };
+    const timedOut = /timeout/i.test(String(e.message)) || Date.now() - started >= timeoutMs;
+    if (e.code === undefined && timedOut) {
+      throw Object.assign(new Error(`PostgreSQL did not answer within ${timeoutMs} ms`, { cause: error }), {
+        code: 'ETIMEDOUT',
+      });
+    }
+    throw error;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 class PostgresDb implements Db {

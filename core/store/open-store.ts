@@ -22,6 +22,8 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** Errors of idle PostgreSQL connections; see `OpenDbOptions.onPoolError` in db.ts. */
   onPoolError?: (error: Error) => void;
+  /** How long the first PostgreSQL connection may take; see `OpenDbOptions.connectTimeoutMs` in db.ts. */
+  connectTimeoutMs?: number;
 }
 
 /**

@@ -30,20 +30,52 @@ export class ExifParseError extends Error {
   override name = 'ExifParseError';
 }
 
+/**
+ * EXIF text as a string: up to its first NUL (EXIF strings are NUL-terminated, and whatever follows
+ * the terminator is junk that PostgreSQL cannot store), trimmed; null when empty.
+ */
 function asText(value: unknown): string | null {
-  if (typeof value === 'string') return value.replace(/\0+$/, '').trim() || null;
-  if (value instanceof Uint8Array) {
-    // UserComment starts with an 8-byte charset id ("ASCII\0\0\0"); keep the text after it.
-    const text = Buffer.from(value).toString('utf8');
-    return (
-      text
-        .replace(/^(ASCII|UNICODE|JIS)?\0*/, '')
-        .replace(/\0+$/, '')
-        .trim() || null
-    );
-  }
+  if (typeof value === 'string') return value.split('\0', 1)[0]!.trim() || null;
+  if (value instanceof Uint8Array) return userCommentText(Buffer.from(value));
   return null;
 }
+
+/**
+ * UserComment's text: an 8-byte character code ("ASCII", "UNICODE", "JIS" or none), then the text.
+ * UNICODE is UTF-16 in the file's byte order, which exifr does not pass on: a byte-order mark says
+ * it, else the zero bytes of the Latin characters (high bytes first is big-endian).
+ */
+function userCommentText(bytes: Buffer): string | null {
+  const code = bytes.subarray(0, 8).toString('latin1').replace(/\0+$/, '');
+  const known = code === 'ASCII' || code === 'UNICODE' || code === 'JIS' || code === '';
+  const body = known && bytes.length >= 8 ? bytes.subarray(8) : bytes;
+  let text: string;
+  if (code === 'UNICODE') text = utf16Text(body);
+  else text = body.toString('utf8');
+  return text.split('\0', 1)[0]!.trim() || null;
+}
+
+function utf16Text(body: Buffer): string {
+  const even = body.length - (body.length % 2);
+  if (body[0] === 0xff && body[1] === 0xfe) return body.subarray(2, even).toString('utf16le');
+  let bigEndian = body[0] === 0xfe && body[1] === 0xff;
+  const start = bigEndian ? 2 : 0;
+  if (!bigEndian) {
+    let zeroFirst = 0;
+    let zeroSecond = 0;
+    for (let i = 0; i + 1 < even; i += 2) {
+      if (body[i] === 0 && body[i + 1] !== 0) zeroFirst++;
+      if (body[i + 1] === 0 && body[i] !== 0) zeroSecond++;
+    }
+    bigEndian = zeroFirst > zeroSecond;
+  }
+  const units = Buffer.from(body.subarray(start, even));
+  if (bigEndian) units.swap16();
+  return units.toString('utf16le');
+}
+
+/** exifr's keys that are not the EXIF tag's name: UserComment comes out as `userComment`. */
+const TAG_NAMES: Record<string, string> = { userComment: 'UserComment' };
 
 /**
  * One options object for every parse: exifr caches its parsed Options by object identity in a
@@ -85,7 +117,7 @@ export async function readExif(head: Buffer): Promise<ExifFacts | null> {
   const text: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
     const asString = asText(value);
-    if (asString !== null && typeof name === 'string') text[name] = asString;
+    if (asString !== null && typeof name === 'string') text[TAG_NAMES[name] ?? name] = asString;
   }
   return {
     dateTimeOriginal: asText(raw.DateTimeOriginal),

@@ -48,13 +48,23 @@ export type JpegExifExtent =
   /** The marker structure is broken. */
   | { kind: 'corrupt'; why: string };
 
+/** Where a walk of the marker segments stopped, when no segment stopped it. */
+type WalkEnd =
+  /** At the first scan (SOS) or an end of image (EOI) marker, at byte `offset`. */
+  | { kind: 'image-data'; offset: number }
+  | { kind: 'need-more'; atLeast: number }
+  | { kind: 'corrupt'; why: string };
+
 /**
- * Walks the JPEG marker segments from SOI to the first scan, looking for the APP1 "Exif" segment.
- * Cameras put EXIF first, so this usually stops within the first few dozen bytes.
+ * Walks the JPEG marker segments from SOI to the first scan, calling `visit` with each segment's
+ * marker and byte range; stops at the first segment `visit` returns a value for.
  */
-export function jpegExifExtent(head: Buffer): JpegExifExtent {
+function walkSegments<T>(
+  head: Buffer,
+  visit: (marker: number, offset: number, end: number) => T | undefined,
+): T | WalkEnd {
   let offset = 2;
-  while (offset + 4 <= head.length) {
+  while (offset + 2 <= head.length) {
     if (head[offset] !== 0xff) return { kind: 'corrupt', why: `no JPEG marker at byte ${offset}` };
     const marker = head[offset + 1]!;
     // Fill bytes (0xFF 0xFF) may pad between segments.
@@ -62,20 +72,43 @@ export function jpegExifExtent(head: Buffer): JpegExifExtent {
       offset += 1;
       continue;
     }
-    // Start of scan or end of image: no EXIF before the image data.
-    if (marker === 0xda || marker === 0xd9) return { kind: 'none' };
+    if (marker === 0xda || marker === 0xd9) return { kind: 'image-data', offset };
+    if (offset + 4 > head.length) break;
     const length = head.readUInt16BE(offset + 2);
     if (length < 2) return { kind: 'corrupt', why: `segment length ${length} at byte ${offset}` };
     const end = offset + 2 + length;
-    if (
-      marker === 0xe1 &&
-      head.length >= offset + 10 &&
-      head.subarray(offset + 4, offset + 10).toString('latin1') === 'Exif\0\0'
-    ) {
-      return { kind: 'exif', end };
-    }
-    if (marker === 0xe1 && head.length < offset + 10) return { kind: 'need-more', atLeast: offset + 10 };
+    const found = visit(marker, offset, end);
+    if (found !== undefined) return found;
     offset = end;
   }
   return { kind: 'need-more', atLeast: offset + 4 };
+}
+
+/**
+ * Walks the JPEG marker segments from SOI to the first scan, looking for the APP1 "Exif" segment.
+ * Cameras put EXIF first, so this usually stops within the first few dozen bytes.
+ */
+export function jpegExifExtent(head: Buffer): JpegExifExtent {
+  const found = walkSegments<JpegExifExtent>(head, (marker, offset, end) => {
+    if (marker !== 0xe1) return undefined;
+    if (head.length < offset + 10) return { kind: 'need-more', atLeast: offset + 10 };
+    return head.subarray(offset + 4, offset + 10).toString('latin1') === 'Exif\0\0'
+      ? { kind: 'exif', end }
+      : undefined;
+  });
+  // Start of scan or end of image: no EXIF before the image data.
+  return found.kind === 'image-data' ? { kind: 'none' } : found;
+}
+
+const END_OF_IMAGE = Buffer.from([0xff, 0xd9]);
+
+/**
+ * Whether a whole JPEG in `bytes` reaches its end-of-image marker. It is looked for after the
+ * first scan begins (a thumbnail inside EXIF has its own), and may be followed by padding or a
+ * trailer: a file cut short has none.
+ */
+export function jpegReachesEnd(bytes: Buffer): boolean {
+  const walked = walkSegments<never>(bytes, () => undefined);
+  if (walked.kind !== 'image-data') return false;
+  return bytes.indexOf(END_OF_IMAGE, walked.offset) !== -1;
 }

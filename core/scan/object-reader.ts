@@ -14,11 +14,12 @@ import {
 } from '../exif/exif-reader.js';
 import {
   jpegExifExtent,
+  jpegReachesEnd,
   sniffImageFormat,
   type ImageFormat,
   type JpegExifExtent,
 } from '../exif/image-head.js';
-import { plateHash } from '../plates/plates.js';
+import { normalisePlate, plateHash } from '../plates/plates.js';
 import type { ObjectState } from '../store/store.js';
 import { describeS3Error, type ListedObject, type SourceStorage } from '../storage/s3-storage.js';
 
@@ -36,16 +37,26 @@ export interface ReadContext {
 }
 
 /**
- * A fingerprint of the settings that shape what is read from an object: the zone of EXIF times
- * without an offset, the plate tag and the plate hash key, the violation signals, and how far to
- * read for the EXIF. A stored state whose fingerprint differs was read under other settings and is
+ * The version of what the reader makes of an object's bytes, part of {@link readSettingsFingerprint}:
+ * raise it when a change would read the same bytes differently, so that states read before it are
+ * read again rather than kept for unchanged objects. 2: EXIF text ends at its NUL, UserComment is
+ * read, a JPEG may be padded after its end marker.
+ */
+export const READER_VERSION = 2;
+
+/**
+ * A fingerprint of the settings that shape what is read from an object: the reader's version, the
+ * zone of EXIF times without an offset, the plate tag and the plate hash key, the violation
+ * signals, and how far to read for the EXIF. A stored state whose fingerprint differs was read under other settings and is
  * read again (a corrected time zone or a rotated key must reach every object, not only the ones that
  * change). A SHA-256, so the key it includes cannot be read back from the store.
  */
 export function readSettingsFingerprint(
   ctx: Pick<ReadContext, 'source' | 'timezone' | 'maxHeadBytes' | 'plateHashKey'>,
+  readerVersion: number = READER_VERSION,
 ): string {
   const settings = JSON.stringify([
+    readerVersion,
     ctx.timezone,
     ctx.maxHeadBytes,
     ctx.plateHashKey ?? null,
@@ -189,7 +200,8 @@ function applyExif(state: ObjectState, facts: ExifFacts, ctx: ReadContext): void
   const exifSignal = ctx.source.violationSignal?.exif;
   if (exifSignal !== undefined) state.signals.exif = parseFlag(readTextTag(facts, exifSignal));
   const plate = readTextTag(facts, ctx.source.plateTag);
-  if (plate) state.plateHash = plateHash(plate, ctx.plateHashKey);
+  // A camera that read no plate may write "-" or " ": no plate, not an error.
+  if (plate && normalisePlate(plate) !== '') state.plateHash = plateHash(plate, ctx.plateHashKey);
 }
 
 /** Whether reading `listed` asks the storage at all: a zero-byte object is judged from its listing. */
@@ -228,23 +240,37 @@ export async function readObject(ctx: ReadContext, listed: ListedObject): Promis
     }
     return { state, bytesRead: 0, transientError: why };
   }
+  try {
+    await interpretHead(state, head, listed, ctx);
+  } catch (error) {
+    // Whatever one object's bytes do to a parser, they must not fail its page: the bucket job
+    // would fail at every attempt and every scan, and no key after this one would be judged.
+    state.readError ??= `cannot interpret the object: ${(error as Error)?.message ?? String(error)}`;
+  }
+  return { state, bytesRead: head.bytes.length, transientError: null };
+}
+
+/** Fills `state` from the head read: user metadata signal, image format, JPEG checks, EXIF. */
+async function interpretHead(
+  state: ObjectState,
+  head: Head,
+  listed: ListedObject,
+  ctx: ReadContext,
+): Promise<void> {
   const metadataSignal = ctx.source.violationSignal?.metadata;
   if (metadataSignal !== undefined) state.signals.metadata = parseFlag(head.metadata[metadataSignal]);
 
   const { format, extent } = head;
   if (format === null) {
     state.readError = 'not an image: the bytes do not start with a known image signature';
-    return { state, bytesRead: head.bytes.length, transientError: null };
+    return;
   }
   state.isImage = true;
   if (head.error) state.readError = head.error;
   else if (extent) {
     if (extent.kind === 'corrupt') state.readError = `corrupt JPEG: ${extent.why}`;
     // The whole object is in hand when it is smaller than the head: check that it ends properly.
-    else if (
-      head.bytes.length === listed.size &&
-      !(head.bytes.at(-2) === 0xff && head.bytes.at(-1) === 0xd9)
-    ) {
+    else if (head.bytes.length === listed.size && !jpegReachesEnd(head.bytes)) {
       state.readError = 'truncated JPEG: the object ends before the end-of-image marker';
     }
   }
@@ -255,5 +281,4 @@ export async function readObject(ctx: ReadContext, listed: ListedObject): Promis
     if (!(error instanceof ExifParseError)) throw error;
     state.readError ??= error.message;
   }
-  return { state, bytesRead: head.bytes.length, transientError: null };
 }

@@ -11,6 +11,7 @@ import { readObject, type ReadContext } from '../../../core/scan/object-reader.j
 import type { ListedObject } from '../../../core/storage/s3-storage.js';
 import { corruptJpeg, generateCameraImage, truncatedJpeg } from '../../../fixtures/camera-image.js';
 import { startS3Stack, type S3Stack } from '../../../fixtures/s3-server.js';
+import { asciiEntry, EXIF_TAG, jpegWithExifEntries } from '../../../fixtures/exif-entries.js';
 import { s3Sink } from '../../../fixtures/s3-sink.js';
 
 /** Puts a filler APP segment before everything else, so the EXIF segment ends past `offset`. */
@@ -59,6 +60,28 @@ describe('object reader against a real S3 server', function () {
     await put('zero.jpg', Buffer.alloc(0));
     await put('notes.txt', Buffer.from('kentekenlijst\n'));
     await put('Joseph Bechlaan/passage é 1.jpg', local);
+    // A small crop whose writer pads the file after its end-of-image marker.
+    const crop = await generateCameraImage({ width: 240, height: 60, captureTime: '2026:11:20 08:30:00' });
+    await put('padded.jpg', Buffer.concat([crop, Buffer.alloc(2)]));
+    for (const [name, plate] of [
+      ['dash', '-'],
+      ['blank', ' '],
+    ]) {
+      const noPlate = await generateCameraImage({
+        width: 96,
+        height: 72,
+        captureTime: '2026:11:20 08:30:00',
+        description: { violation: false, plate },
+      });
+      await put(`no-plate-${name}.jpg`, noPlate);
+    }
+    await put(
+      'make-junk.jpg',
+      jpegWithExifEntries({
+        ifd0: [asciiEntry(EXIF_TAG.Make, 'ARS\0xyz')],
+        exif: [asciiEntry(EXIF_TAG.DateTimeOriginal, '2026:11:20 08:30:00')],
+      }),
+    );
     const config = parseConfig(
       `sources:\n  - { id: edge-test, role: edge, endpoint: '${stack.url}', accessKeyEnv: A, secretKeyEnv: S, buckets: [${BUCKET}], violationSignal: { metadata: violation, exif: ImageDescription.violation } }\n`,
       '/x.yaml',
@@ -131,9 +154,34 @@ describe('object reader against a real S3 server', function () {
     const zero = await read('zero.jpg');
     expect(zero.state.readError).to.match(/zero-byte/);
     expect(zero.bytesRead).to.equal(0);
+    const padded = await read('padded.jpg');
+    expect(padded.state.readError, 'padding after the end-of-image marker').to.equal(null);
     const text = await read('notes.txt');
     expect(text.state).to.include({ isImage: false });
     expect(text.state.readError).to.match(/not an image/);
+  });
+
+  it('reads a plate tag of "-" or " " as no plate, not as a failure of the object', async () => {
+    for (const key of ['no-plate-dash.jpg', 'no-plate-blank.jpg']) {
+      const { state } = await read(key);
+      expect(state, key).to.include({ readError: null, plateHash: null, isImage: true });
+      expect(state.captureTime, key).to.not.equal(null);
+    }
+  });
+
+  it('keeps an EXIF text only up to its NUL terminator, which PostgreSQL could not store', async () => {
+    const { state } = await read('make-junk.jpg');
+    expect(state).to.include({ readError: null, cameraMake: 'ARS' });
+  });
+
+  it('turns any failure in interpreting the bytes into a read error of that object', async () => {
+    // An empty hash key makes plate hashing throw: the object gets a read error, the call resolves.
+    const { state, transientError } = await readObject(
+      { ...ctx, plateHashKey: '' },
+      listed.get('offset.jpg')!,
+    );
+    expect(transientError).to.equal(null);
+    expect(state.readError).to.equal('cannot interpret the object: plate hash key must not be empty');
   });
 
   it('reads keys with spaces and unicode', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { jpegExifExtent, sniffImageFormat } from '../../../core/exif/image-head.js';
+import { jpegExifExtent, jpegReachesEnd, sniffImageFormat } from '../../../core/exif/image-head.js';
 
 function segment(marker: number, body: Buffer): Buffer {
   const header = Buffer.from([0xff, marker, 0, 0]);
@@ -44,5 +44,17 @@ describe('image head', () => {
   it('recognises garbage after SOI as corrupt', () => {
     const head = Buffer.concat([SOI, Buffer.from('this is not a marker at all', 'latin1')]);
     expect(jpegExifExtent(head).kind).to.equal('corrupt');
+  });
+
+  it('finds the end-of-image marker after the image data, padding or a trailer after it allowed', () => {
+    const sos = segment(0xda, Buffer.alloc(10));
+    const data = Buffer.from([0x12, 0xff, 0x00, 0x34, 0xff, 0xd0, 0x56]);
+    const EOI = Buffer.from([0xff, 0xd9]);
+    expect(jpegReachesEnd(Buffer.concat([SOI, sos, data, EOI]))).to.equal(true);
+    expect(jpegReachesEnd(Buffer.concat([SOI, sos, data, EOI, Buffer.alloc(2)]))).to.equal(true);
+    expect(jpegReachesEnd(Buffer.concat([SOI, sos, data]))).to.equal(false);
+    // A thumbnail's end marker inside EXIF does not end the image that is cut after it.
+    const thumbnail = Buffer.concat([exifBody(8), SOI, EOI]);
+    expect(jpegReachesEnd(Buffer.concat([SOI, segment(0xe1, thumbnail), sos, data]))).to.equal(false);
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { SourceConfig } from '../../../config/load.js';
-import { readSettingsFingerprint } from '../../../core/scan/object-reader.js';
+import { READER_VERSION, readSettingsFingerprint } from '../../../core/scan/object-reader.js';
 
 describe('readSettingsFingerprint', () => {
   const source = { id: 'edge-a', plateTag: 'ImageDescription.plate' } as SourceConfig;
@@ -28,6 +28,11 @@ describe('readSettingsFingerprint', () => {
         source: { ...source, violationSignal: { exif: 'ImageDescription.violation' } } as SourceConfig,
       },
     ];
-    expect(new Set(variants.map(readSettingsFingerprint)).size).to.equal(variants.length);
+    expect(new Set(variants.map((v) => readSettingsFingerprint(v))).size).to.equal(variants.length);
+  });
+
+  it("changes with the reader's version, so states an older reader made are read again", () => {
+    expect(readSettingsFingerprint(base, READER_VERSION - 1)).to.not.equal(readSettingsFingerprint(base));
+    expect(readSettingsFingerprint(base, READER_VERSION)).to.equal(readSettingsFingerprint(base));
   });
 });

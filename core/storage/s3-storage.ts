@@ -250,14 +250,17 @@ export class SourceStorage {
   async readRange(bucket: string, key: string, offset: number, length: number): Promise<ObjectHead> {
     return this.withRetry(async () => {
       const stream = await this.client.getPartialObject(bucket, key, offset, length);
-      const headers = (stream as unknown as http.IncomingMessage).headers ?? {};
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      const response = stream as unknown as http.IncomingMessage;
+      const headers = response.headers ?? {};
+      // HTTP lets a server (or a proxy) ignore Range and send the whole object with 200: take the
+      // span asked for from wherever the body starts, and stop there rather than buffer the rest.
+      const bodyStart = response.statusCode === 206 ? contentRangeStart(headers['content-range'], offset) : 0;
+      const bytes = await readSpan(stream, offset - bodyStart, length, Number(headers['content-length']));
       const metadata: Record<string, string> = {};
       for (const [name, value] of Object.entries(headers)) {
         if (name.startsWith('x-amz-meta-') && typeof value === 'string') metadata[name.slice(11)] = value;
       }
-      return { bytes: Buffer.concat(chunks), metadata };
+      return { bytes, metadata };
     });
   }
 
@@ -310,4 +313,41 @@ export class SourceStorage {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/**
+ * The first byte a 206 answer's `Content-Range: bytes <first>-<last>/<size>` holds: `asked` when the
+ * header is unreadable or starts past it (nothing before the body can be recovered from it).
+ */
+function contentRangeStart(header: string | undefined, asked: number): number {
+  const match = /^bytes (\d+)-/.exec(header ?? '');
+  return match ? Math.min(Number(match[1]), asked) : asked;
+}
+
+/**
+ * Bytes [skip, skip + length) of a response body of `bodyLength` bytes (NaN when not told), or fewer
+ * when it ends first. A body that holds more than that is left as soon as the span is in hand, which
+ * destroys the stream; one that ends with the span is read to its end, so its connection is kept.
+ */
+async function readSpan(
+  body: AsyncIterable<unknown>,
+  skip: number,
+  length: number,
+  bodyLength: number,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let position = 0;
+  let kept = 0;
+  for await (const piece of body) {
+    const chunk = piece as Buffer;
+    const from = Math.max(0, skip - position);
+    const to = Math.min(chunk.length, skip + length - position);
+    position += chunk.length;
+    if (to > from) {
+      chunks.push(chunk.subarray(from, to));
+      kept += to - from;
+    }
+    if (kept >= length && !(position >= bodyLength)) break;
+  }
+  return Buffer.concat(chunks, kept);
 }

@@ -42,8 +42,20 @@ export interface AnonymousProbe {
   allowed: boolean;
 }
 
+/** An enabled expiration rule that covers only part of a bucket (a prefix, tags, object sizes). */
+export interface ScopedExpiration {
+  /** What the rule covers, for a finding's reason (`prefix "logs/"`, `tag kind=tmp`). */
+  scope: string;
+  days: number;
+}
+
+/**
+ * A bucket's lifecycle: the days of its enabled expiration rules that cover the whole bucket, and
+ * those that cover only part of it (a prefix, tags), which do not make it delete images.
+ */
 export type LifecycleObservation =
-  { supported: false; note: string } | { supported: true; expirationDays: number[] };
+  | { supported: false; note: string }
+  | { supported: true; expirationDays: number[]; scopedExpirations?: ScopedExpiration[] };
 
 /** A rule judged once per object. */
 export interface ObjectRule {

@@ -8,6 +8,7 @@ import * as Minio from 'minio';
 import pRetry, { AbortError } from 'p-retry';
 import type { Credentials } from '../../config/load.js';
 import type { LifecycleObservation } from '../rules/rule.js';
+import { lifecycleExpirations } from './lifecycle-rules.js';
 import { parseListObjectsV2, type ListObjectsV2Page } from './list-objects-xml.js';
 
 /** Where and as whom to reach an S3-compatible endpoint. */
@@ -271,15 +272,12 @@ export class SourceStorage {
   async lifecycle(bucket: string): Promise<LifecycleObservation> {
     try {
       const config = await this.withRetry(() => this.client.getBucketLifecycle(bucket));
-      const rules = config?.Rule ?? [];
-      const days = rules
-        .filter((rule) => rule.Status === 'Enabled')
-        .map((rule) => Number((rule.Expiration as { Days?: number | string } | undefined)?.Days))
-        .filter((d) => Number.isFinite(d) && d > 0);
-      return { supported: true, expirationDays: days };
+      return { supported: true, ...lifecycleExpirations(config) };
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code === 'NoSuchLifecycleConfiguration') return { supported: true, expirationDays: [] };
+      if (code === 'NoSuchLifecycleConfiguration') {
+        return { supported: true, expirationDays: [], scopedExpirations: [] };
+      }
       if (code === 'NotImplemented' || code === 'MethodNotAllowed') {
         return { supported: false, note: `the server does not implement bucket lifecycle (${code})` };
       }

@@ -33,14 +33,22 @@ export const rule: BucketRule = {
     const days = bucket.lifecycle.expirationDays;
     const shortest = days.length > 0 ? Math.min(...days) : null;
     if (shortest !== null && shortest <= limitDays) return [];
+    const scoped = bucket.lifecycle.scopedExpirations ?? [];
     const what =
       shortest === null
-        ? `Bucket "${bucket.bucket}" has no lifecycle expiration rule, so the storage never deletes images by itself`
+        ? `Bucket "${bucket.bucket}" has no lifecycle expiration rule for the whole bucket, so the storage never ` +
+          'deletes images by itself'
         : `The shortest lifecycle expiration of bucket "${bucket.bucket}" is ${shortest} days, longer than the ` +
           `${limitDays}-day limit`;
+    // Rules for part of the bucket are named, so that a reader sees why they do not count.
+    const partial =
+      scoped.length === 0
+        ? ''
+        : ` (rules for part of it only: ${scoped.map((s) => `${s.scope} after ${s.days} days`).join(', ')})`;
     return [
-      draft(meta, `expiration within ${limitDays} d`, `${what}; ${CAVEAT}`, {
+      draft(meta, `expiration within ${limitDays} d`, `${what}${partial}; ${CAVEAT}`, {
         expirationDays: [...days],
+        scopedExpirations: scoped.map((s) => ({ ...s })),
         limitDays,
         role: ctx.source.role,
       }),

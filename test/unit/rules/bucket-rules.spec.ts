@@ -120,6 +120,31 @@ describe('lifecycle-not-enforcing', () => {
     expect(lifecycle.evaluate(withDays([3]), ctx36)).to.have.length(1);
   });
 
+  it('counts only whole-bucket rules, and names the rules that cover part of the bucket', () => {
+    const bucket = makeBucket({
+      lifecycle: {
+        supported: true,
+        expirationDays: [],
+        scopedExpirations: [
+          { scope: 'prefix "logs/"', days: 1 },
+          { scope: 'tag kind=tmp', days: 1 },
+        ],
+      },
+    });
+    const [finding] = lifecycle.evaluate(bucket, vendor);
+    expect(finding?.reason).to.contain(
+      'has no lifecycle expiration rule for the whole bucket, so the storage never deletes images by itself ' +
+        '(rules for part of it only: prefix "logs/" after 1 days, tag kind=tmp after 1 days);',
+    );
+    expect(finding?.details).to.deep.include({
+      expirationDays: [],
+      scopedExpirations: [
+        { scope: 'prefix "logs/"', days: 1 },
+        { scope: 'tag kind=tmp', days: 1 },
+      ],
+    });
+  });
+
   it('leaves storage without lifecycle support to the scan notes', () => {
     const bucket = makeBucket({ lifecycle: { supported: false, note: 'NotImplemented' } });
     expect(lifecycle.evaluate(bucket, vendor)).to.deep.equal([]);

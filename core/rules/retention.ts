@@ -21,7 +21,10 @@ export interface RetentionLimit {
 /**
  * One finding when the image is older than the limit at `ctx.now`, none otherwise.
  * A LastModified fallback still counts: LastModified is when the object was last written, so the
- * image is at least that old, and if even that is over the limit the image certainly is.
+ * image is at least that old, and if even that is over the limit the image certainly is. For the
+ * same reason a capture time after LastModified (a camera clock running fast, which `clock-skew`
+ * reports) does not make the image younger than its LastModified proves: the age runs from the
+ * earlier of the two.
  */
 export function judgeRetention(
   meta: RuleMeta,
@@ -29,20 +32,27 @@ export function judgeRetention(
   ctx: RuleContext,
   limit: RetentionLimit,
 ): FindingDraft[] {
-  const ageMs = ctx.now.getTime() - snapshot.captureTime.getTime();
+  const storedFirst = snapshot.lastModified.getTime() < snapshot.captureTime.getTime();
+  const agedFrom = storedFirst ? snapshot.lastModified : snapshot.captureTime;
+  const ageMs = ctx.now.getTime() - agedFrom.getTime();
   if (ageMs <= limit.limitMs) return [];
-  const when = formatTime(snapshot.captureTime, ctx.contract.timezone);
+  const tz = ctx.contract.timezone;
+  const when = formatTime(agedFrom, tz);
   const subject =
     snapshot.captureTimeOrigin === 'last-modified'
       ? `Image stored ${when} (LastModified, used because its capture time could not be read; the image is at least this old)`
-      : `Image captured ${when}`;
+      : storedFirst
+        ? `Image stored ${when} (LastModified, earlier than the capture time ${formatTime(snapshot.captureTime, tz)} ` +
+          'its camera wrote, so the camera clock runs fast; the image is at least this old)'
+        : `Image captured ${when}`;
   return [
     draft(meta, limit.threshold, `${subject} is ${limit.formatAge(ageMs)} old; ${limit.rule}.`, {
       captureTime: snapshot.captureTime.toISOString(),
       captureTimeOrigin: snapshot.captureTimeOrigin,
       exifCaptureTime: snapshot.exifCaptureTime,
+      ...(storedFirst ? { agedFrom: 'last-modified', lastModified: snapshot.lastModified.toISOString() } : {}),
       judgedAt: ctx.now.toISOString(),
-      ageHours: hoursBetween(snapshot.captureTime, ctx.now),
+      ageHours: hoursBetween(agedFrom, ctx.now),
       maxAgeHours: limit.limitMs / 3_600_000,
     }),
   ];

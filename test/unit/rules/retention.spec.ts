@@ -67,6 +67,25 @@ describe('edge-retention', () => {
     expect(finding?.details).to.include({ captureTimeOrigin: 'last-modified' });
   });
 
+  it('ages an image from its LastModified when a fast camera clock puts the capture after it', () => {
+    // Stored 49 h ago by a camera whose clock runs 2 h fast: the capture time says 47 h.
+    const snapshot = makeSnapshot({ captureTime: ago(47 * HOUR), lastModified: ago(49 * HOUR) });
+    const [finding, ...rest] = edgeRetention.evaluate(snapshot, edge);
+    expect(rest).to.have.length(0);
+    expect(finding?.reason).to.equal(
+      'Image stored 2026-11-18 07:30:00 +01:00 (Europe/Amsterdam) (LastModified, earlier than the capture ' +
+        'time 2026-11-18 09:30:00 +01:00 (Europe/Amsterdam) its camera wrote, so the camera clock runs fast; ' +
+        'the image is at least this old) is 49 h old; edge devices may keep images at most 48 h.',
+    );
+    expect(finding?.details).to.include({
+      captureTimeOrigin: 'exif-offset',
+      agedFrom: 'last-modified',
+      ageHours: 49,
+    });
+    // A capture before LastModified, as every honest one is, is what the age runs from.
+    expect(edgeRetention.evaluate(makeSnapshot({ captureTime: ago(47 * HOUR) }), edge)).to.deep.equal([]);
+  });
+
   it('says nothing about vendor sources', () => {
     expect(judge(ago(100 * DAY), makeContext('vendor'))).to.deep.equal([]);
   });

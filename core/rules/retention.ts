@@ -38,19 +38,25 @@ export function judgeRetention(
   if (ageMs <= limit.limitMs) return [];
   const tz = ctx.contract.timezone;
   const when = formatTime(agedFrom, tz);
+  // An object whose bytes are not an image (or were not served) is still kept too long: it is
+  // called what it is known to be.
+  const noun = snapshot.isImage ? 'image' : 'object';
+  const Noun = snapshot.isImage ? 'Image' : 'Object';
   const subject =
     snapshot.captureTimeOrigin === 'last-modified'
-      ? `Image stored ${when} (LastModified, used because its capture time could not be read; the image is at least this old)`
+      ? `${Noun} stored ${when} (LastModified, used because its capture time could not be read; the ${noun} is at least this old)`
       : storedFirst
-        ? `Image stored ${when} (LastModified, earlier than the capture time ${formatTime(snapshot.captureTime, tz)} ` +
-          'its camera wrote, so the camera clock runs fast; the image is at least this old)'
-        : `Image captured ${when}`;
+        ? `${Noun} stored ${when} (LastModified, earlier than the capture time ${formatTime(snapshot.captureTime, tz)} ` +
+          `its camera wrote, so the camera clock runs fast; the ${noun} is at least this old)`
+        : `${Noun} captured ${when}`;
   return [
     draft(meta, limit.threshold, `${subject} is ${limit.formatAge(ageMs)} old; ${limit.rule}.`, {
       captureTime: snapshot.captureTime.toISOString(),
       captureTimeOrigin: snapshot.captureTimeOrigin,
       exifCaptureTime: snapshot.exifCaptureTime,
-      ...(storedFirst ? { agedFrom: 'last-modified', lastModified: snapshot.lastModified.toISOString() } : {}),
+      ...(storedFirst
+        ? { agedFrom: 'last-modified', lastModified: snapshot.lastModified.toISOString() }
+        : {}),
       judgedAt: ctx.now.toISOString(),
       ageHours: hoursBetween(agedFrom, ctx.now),
       maxAgeHours: limit.limitMs / 3_600_000,

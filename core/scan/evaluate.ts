@@ -65,6 +65,14 @@ export function objectEvidence(
   };
 }
 
+/**
+ * Whether a listed object is a folder marker: a zero-byte key ending in `/`, which S3 consoles,
+ * rclone and s3fs write to show a folder. It holds no image, so no object rule judges it.
+ */
+export function isFolderMarker(object: { key: string; size: number }): boolean {
+  return object.size === 0 && object.key.endsWith('/');
+}
+
 /** Runs every object rule on a snapshot. */
 export function evaluateObject(
   snapshot: ObjectSnapshot,
@@ -72,6 +80,7 @@ export function evaluateObject(
 ): { findings: FindingInput[]; errors: string[] } {
   const findings: FindingInput[] = [];
   const errors: string[] = [];
+  if (isFolderMarker(snapshot)) return { findings, errors };
   const evidence = objectEvidence(snapshot, ctx.now);
   for (const rule of objectRules) {
     try {

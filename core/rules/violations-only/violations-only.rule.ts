@@ -55,12 +55,13 @@ function cameraReason(signals: ViolationSignals, hasSignal: boolean): string | n
  * Without one, the camera's flags decide; one flag true and the other false is reported, since a
  * contradiction cannot count as proof. A single true flag with the other silent counts as proof.
  * An object whose bytes the storage did not serve is not judged: its flags are unknown, and a
- * register entry could match it by what the bytes hold; `unreadable-object` reports it instead.
+ * register entry could match it by what the bytes hold; `unreadable-object` reports it instead, as
+ * it reports an object whose bytes are not an image (a text file, a zero-byte object).
  */
 export const rule: ObjectRule = {
   meta,
   evaluate(snapshot, ctx) {
-    if (ctx.source.role !== 'vendor' || !snapshot.contentServed) return [];
+    if (ctx.source.role !== 'vendor' || !snapshot.contentServed || !snapshot.isImage) return [];
     const { signals } = snapshot;
     let reason: string | null;
     if (ctx.source.hasRegister) {

@@ -86,6 +86,17 @@ describe('edge-retention', () => {
     expect(edgeRetention.evaluate(makeSnapshot({ captureTime: ago(47 * HOUR) }), edge)).to.deep.equal([]);
   });
 
+  it('calls an object whose bytes are not an image an object', () => {
+    const snapshot = makeSnapshot({
+      captureTime: ago(72 * HOUR),
+      lastModified: ago(72 * HOUR),
+      captureTimeOrigin: 'last-modified',
+      isImage: false,
+    });
+    const [finding] = edgeRetention.evaluate(snapshot, edge);
+    expect(finding?.reason).to.match(/^Object stored .* the object is at least this old\) is 72 h old/);
+  });
+
   it('says nothing about vendor sources', () => {
     expect(judge(ago(100 * DAY), makeContext('vendor'))).to.deep.equal([]);
   });

@@ -116,7 +116,22 @@ describe('violations-only', () => {
     });
     expect(rule.evaluate(unserved, withRegister)).to.deep.equal([]);
     expect(rule.evaluate(unserved, withoutRegister)).to.deep.equal([]);
-    // The same object, served, is flagged: the flag is what decides.
-    expect(rule.evaluate({ ...unserved, contentServed: true }, withoutRegister)).to.have.length(1);
+    // The same object, served as an image, is flagged: the flag is what decides.
+    expect(
+      rule.evaluate({ ...unserved, contentServed: true, isImage: true }, withoutRegister),
+    ).to.have.length(1);
+  });
+
+  it('says nothing about served bytes that are not an image (unreadable-object reports them)', () => {
+    const text = makeSnapshot({
+      key: 'README.txt',
+      isImage: false,
+      readError: 'not an image: the bytes do not start with a known image signature',
+      signals: { metadata: null, exif: null, register: NO_MATCH },
+    });
+    expect(rule.evaluate(text, withRegister)).to.deep.equal([]);
+    expect(rule.evaluate(text, withoutRegister)).to.deep.equal([]);
+    // A corrupt JPEG is still an image on vendor storage, and still unregistered.
+    expect(rule.evaluate({ ...text, isImage: true }, withRegister)).to.have.length(1);
   });
 });

@@ -114,6 +114,12 @@ export async function readExif(head: Buffer): Promise<ExifFacts | null> {
     throw new ExifParseError(`EXIF cannot be parsed: ${(error as Error).message}`);
   }
   if (raw === undefined || raw === null) return null;
+  // exifr keeps going past a broken block and lists what broke under `errors`: without a capture
+  // time left to read, that is EXIF that cannot be parsed, not EXIF that is absent.
+  const errors = Array.isArray(raw.errors) ? (raw.errors as unknown[]) : [];
+  if (errors.length > 0 && asText(raw.DateTimeOriginal) === null) {
+    throw new ExifParseError(`EXIF cannot be parsed: ${String((errors[0] as Error)?.message ?? errors[0])}`);
+  }
   const text: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
     const asString = asText(value);

@@ -69,18 +69,29 @@ export function productionLocations(deps: ScanDeps): Array<{ source: string; buc
   );
 }
 
+/**
+ * Kept as the perceptual hash of an image that does not decode (one the reader already found
+ * broken), so that it is not fetched whole again at every scan while its bytes stay the same.
+ */
+const UNDECODABLE = 'undecodable';
+
 async function ensureHash(deps: ScanDeps, state: ObjectState, errors: string[]): Promise<string | null> {
+  if (state.perceptualHash === UNDECODABLE) return null;
   if (state.perceptualHash) return state.perceptualHash;
   if (state.size > MAX_HASH_BYTES) return null;
   try {
     const { storage, limit } = deps.source(state.source);
     const hash = await limit(async () => {
       const whole = await storage.readRange(state.bucket, state.key, 0, state.size);
-      return perceptualHash(whole.bytes);
+      // An image the reader already found broken may not decode either: it is reported as
+      // unreadable-object, and its failure to hash is not another error of the scan.
+      return state.readError === null
+        ? perceptualHash(whole.bytes)
+        : perceptualHash(whole.bytes).catch(() => UNDECODABLE);
     });
     await deps.store.setPerceptualHash(state.source, state.bucket, state.key, state.etag, hash);
     state.perceptualHash = hash;
-    return hash;
+    return hash === UNDECODABLE ? null : hash;
   } catch (error) {
     const code = (error as { code?: string }).code;
     // Gone since it was listed (edge devices delete by design): nothing to compare, not an error.
@@ -94,7 +105,9 @@ async function* imageStates(deps: ScanDeps, source: string, bucket: string): Asy
   let after: string | null = null;
   for (;;) {
     const page = await deps.store.listObjectStates(source, bucket, after, PAGE);
-    for (const state of page) if (state.isImage && state.readError === null) yield state;
+    // Images whose EXIF could not be read (a format exifr does not parse, a broken segment) are
+    // compared too: a re-encoded copy must not escape the check by the format it was saved in.
+    for (const state of page) if (state.isImage) yield state;
     if (page.length < PAGE) return;
     after = page[page.length - 1]!.key;
   }
@@ -119,7 +132,7 @@ export async function findProductionCopies(
     for await (const state of imageStates(deps, location.source, location.bucket)) {
       const had = state.perceptualHash !== null;
       const hash = await ensureHash(deps, state, errors);
-      if (!had && hash) hashed += 1;
+      if (!had && state.perceptualHash !== null) hashed += 1;
       if (!hash) continue;
       const image: HashedImage = {
         source: state.source,
@@ -147,7 +160,7 @@ export async function findProductionCopies(
       }
       const had = state.perceptualHash !== null;
       const hash = await ensureHash(deps, state, errors);
-      if (!had && hash) hashed += 1;
+      if (!had && state.perceptualHash !== null) hashed += 1;
       if (!hash) continue;
       let best: { image: HashedImage; distance: number } | null = null;
       for (const image of production) {

@@ -19,6 +19,7 @@ import {
   type ImageFormat,
   type JpegExifExtent,
 } from '../exif/image-head.js';
+import { walkWebpChunks, webpFileEnd } from '../exif/webp-chunks.js';
 import { normalisePlate, plateHash } from '../plates/plates.js';
 import type { ObjectState } from '../store/store.js';
 import { describeS3Error, type ListedObject, type SourceStorage } from '../storage/s3-storage.js';
@@ -40,9 +41,10 @@ export interface ReadContext {
  * The version of what the reader makes of an object's bytes, part of {@link readSettingsFingerprint}:
  * raise it when a change would read the same bytes differently, so that states read before it are
  * read again rather than kept for unchanged objects. 2: EXIF text ends at its NUL, UserComment is
- * read, a JPEG may be padded after its end marker.
+ * read, a JPEG may be padded after its end marker. 3: a WebP's EXIF chunk is read; EXIF exifr
+ * reports broken is a read error.
  */
-export const READER_VERSION = 2;
+export const READER_VERSION = 3;
 
 /**
  * A fingerprint of the settings that shape what is read from an object: the reader's version, the
@@ -143,6 +145,13 @@ const EXTEND_MIN = 16 * 1024;
  */
 interface Head {
   bytes: Buffer;
+  /**
+   * What EXIF is parsed from when not `bytes`: a WebP's EXIF chunk, read apart from the head, or
+   * null for a WebP without one (exifr does not read WebP files themselves).
+   */
+  exif?: Buffer | null;
+  /** Bytes fetched in all, when more than `bytes` holds. */
+  bytesRead?: number;
   metadata: Record<string, string>;
   /** What the first bytes say the object is; null when no known image signature. */
   format: ImageFormat | null;
@@ -154,6 +163,7 @@ interface Head {
 async function readHead(ctx: ReadContext, listed: ListedObject): Promise<Head> {
   const first = await ctx.storage.readRange(ctx.bucket, listed.key, 0, Math.min(listed.size, ctx.headBytes));
   const format = sniffImageFormat(first.bytes);
+  if (format === 'webp') return readWebpExif(ctx, listed, first);
   if (format !== 'jpeg') return { ...first, format, extent: null };
   const metadata = first.metadata;
   let bytes = first.bytes;
@@ -184,6 +194,56 @@ async function readHead(ctx: ReadContext, listed: ListedObject): Promise<Head> {
     const upTo = Math.min(listed.size, ctx.maxHeadBytes, Math.max(needed, bytes.length + EXTEND_MIN));
     const rest = await ctx.storage.readRange(ctx.bucket, listed.key, bytes.length, upTo - bytes.length);
     bytes = Buffer.concat([bytes, rest.bytes]);
+  }
+}
+
+/** Most chunk headers a WebP walk reads apart from the head before it gives up on finding EXIF. */
+const WEBP_MAX_HOPS = 4;
+
+/**
+ * A WebP's head and its EXIF chunk: the chunks are walked from the head, and bytes past it are read
+ * only where a chunk header or the EXIF chunk lies (usually one read near the end of the file).
+ */
+async function readWebpExif(
+  ctx: ReadContext,
+  listed: ListedObject,
+  first: Omit<Head, 'format' | 'extent'>,
+): Promise<Head> {
+  const head: Head = { ...first, format: 'webp', extent: null };
+  const fileEnd = webpFileEnd(first.bytes, listed.size);
+  let window = first.bytes;
+  let windowStart = 0;
+  let from = 12;
+  let bytesRead = first.bytes.length;
+  for (let hop = 0; ; hop++) {
+    const step = walkWebpChunks(window, windowStart, from, fileEnd);
+    if (step.kind === 'none') return { ...head, bytesRead, exif: null };
+    if (step.kind === 'corrupt')
+      return { ...head, bytesRead, exif: null, error: `corrupt WebP: ${step.why}` };
+    if (step.kind === 'exif') {
+      return { ...head, bytesRead, exif: window.subarray(step.start - windowStart, step.end - windowStart) };
+    }
+    if (step.atLeast > ctx.maxHeadBytes) {
+      return {
+        ...head,
+        bytesRead,
+        exif: null,
+        error: `WebP EXIF chunk is larger than scan.maxHeadBytes (${ctx.maxHeadBytes} bytes)`,
+      };
+    }
+    if (hop >= WEBP_MAX_HOPS) {
+      return {
+        ...head,
+        bytesRead,
+        exif: null,
+        error: `no EXIF chunk within the first ${WEBP_MAX_HOPS + 1} WebP chunks`,
+      };
+    }
+    const length = Math.min(fileEnd - step.at, Math.max(step.atLeast, EXTEND_MIN));
+    window = (await ctx.storage.readRange(ctx.bucket, listed.key, step.at, length)).bytes;
+    windowStart = step.at;
+    from = step.at;
+    bytesRead += window.length;
   }
 }
 
@@ -247,7 +307,7 @@ export async function readObject(ctx: ReadContext, listed: ListedObject): Promis
     // would fail at every attempt and every scan, and no key after this one would be judged.
     state.readError ??= `cannot interpret the object: ${(error as Error)?.message ?? String(error)}`;
   }
-  return { state, bytesRead: head.bytes.length, transientError: null };
+  return { state, bytesRead: head.bytesRead ?? head.bytes.length, transientError: null };
 }
 
 /** Fills `state` from the head read: user metadata signal, image format, JPEG checks, EXIF. */
@@ -275,7 +335,8 @@ async function interpretHead(
     }
   }
   try {
-    const facts = await readExif(head.bytes);
+    const exif = head.exif === undefined ? head.bytes : head.exif;
+    const facts = exif === null ? null : await readExif(exif);
     if (facts) applyExif(state, facts, ctx);
   } catch (error) {
     if (!(error instanceof ExifParseError)) throw error;

@@ -179,4 +179,41 @@ describe('end-to-end scan of the Randwyck scenario', function () {
     expect(after!.remediatedAt).to.equal(later.toISOString());
     expect(third.findings.map((f) => f.id)).not.to.include(target.id);
   });
+
+  it('finds a copy whose EXIF cannot be read (an AVIF), and reports that EXIF as unreadable', async () => {
+    const original = world.loaded.objects.find(
+      (o) => o.bucket === 'ars-violations' && o.kind === 'image' && o.size > 2048,
+    )!;
+    const stack = world.stacks.stacks.get('vendor-ars')!;
+    const { s3Sink } = await import('../../fixtures/s3-sink.js');
+    const { default: sharp } = await import('sharp');
+    const sink = s3Sink(stack);
+    const key = original.key.replace(/\.jpg$/, '.avif');
+    try {
+      const { bytes } = await sink.storage.readRange(original.bucket, original.key, 0, original.size);
+      // exifr cannot parse the EXIF item of sharp's AVIF ("Malformed EXIF data"); sharp decodes it.
+      const avif = await sharp(bytes).resize(320).avif({ quality: 60 }).keepExif().toBuffer();
+      await sink.putObject('ars-acc-2019', key, avif, { 'Content-Type': 'image/avif' });
+    } finally {
+      sink.close();
+    }
+    const rescan = await runScan(runtime, { sources: ['vendor-ars'], now: world.now, pollMs: 50 });
+    expect(rescan.scan.status, rescan.scan.errors.join('\n')).to.equal('completed');
+    expect(findingsAt(rescan.findings, 'ars-acc-2019', key).sort()).to.deep.equal([
+      'missing-timestamp',
+      'production-data-outside-production',
+      'unreadable-object',
+      // Nothing readable ties it to a register entry either.
+      'violations-only',
+    ]);
+    const copy = rescan.findings.find(
+      (f) => f.key === key && f.rule === 'production-data-outside-production',
+    )!;
+    expect(copy.details['copyOf']).to.deep.include({
+      source: 'vendor-ars',
+      bucket: original.bucket,
+      key: original.key,
+      by: 'perceptual-hash',
+    });
+  });
 });

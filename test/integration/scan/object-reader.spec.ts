@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { parseConfig, type SourceConfig } from '../../../config/load.js';
 import { readObject, type ReadContext } from '../../../core/scan/object-reader.js';
 import type { ListedObject } from '../../../core/storage/s3-storage.js';
-import { corruptJpeg, generateCameraImage, truncatedJpeg } from '../../../fixtures/camera-image.js';
+import { corruptJpeg, generateCameraImage, toWebp, truncatedJpeg } from '../../../fixtures/camera-image.js';
 import { startS3Stack, type S3Stack } from '../../../fixtures/s3-server.js';
+import sharp from 'sharp';
 import { asciiEntry, EXIF_TAG, jpegWithExifEntries } from '../../../fixtures/exif-entries.js';
 import { s3Sink } from '../../../fixtures/s3-sink.js';
 
@@ -75,6 +76,19 @@ describe('object reader against a real S3 server', function () {
       });
       await put(`no-plate-${name}.jpg`, noPlate);
     }
+    // Full size, so that the EXIF chunk after the image data lies well past the 64 KiB head.
+    const fullSize = await generateCameraImage({
+      width: 1280,
+      height: 960,
+      captureTime: '2026:11:20 08:30:00',
+      offsetTime: '-05:00',
+      subSecTime: '250',
+      make: 'ARS',
+      description: { violation: true, plate: 'GX-123-B' },
+    });
+    await put('camera.webp', await toWebp(fullSize));
+    await put('stripped.webp', await toWebp(camera, { keepExif: false }));
+    await put('camera.avif', await sharp(local).avif({ quality: 50 }).keepExif().toBuffer());
     await put(
       'make-junk.jpg',
       jpegWithExifEntries({
@@ -182,6 +196,34 @@ describe('object reader against a real S3 server', function () {
     );
     expect(transientError).to.equal(null);
     expect(state.readError).to.equal('cannot interpret the object: plate hash key must not be empty');
+  });
+
+  it("reads a WebP's EXIF chunk from near its end, without reading the image data", async () => {
+    stack.gateway.resetCounts();
+    const { state, bytesRead } = await read('camera.webp');
+    expect(state).to.include({ isImage: true, readError: null, cameraMake: 'ARS' });
+    expect(state.captureTime!.toISOString()).to.equal('2026-11-20T13:30:00.250Z');
+    expect(state.signals.exif).to.equal(true);
+    // The head, then one read from the EXIF chunk's header to the end of the file.
+    expect(stack.gateway.counts().rangedGets).to.equal(2);
+    expect(bytesRead).to.be.at.most(65_536 + 16 * 1024);
+    expect(listed.get('camera.webp')!.size).to.be.above(200_000);
+  });
+
+  it('reads a WebP without EXIF with one request, as an image without a capture time', async () => {
+    stack.gateway.resetCounts();
+    const { state } = await read('stripped.webp');
+    expect(state).to.include({ isImage: true, readError: null, captureTime: null });
+    expect(stack.gateway.counts().rangedGets).to.equal(1);
+  });
+
+  it("calls EXIF that exifr reports broken (sharp's AVIF) unparsable, not absent", async () => {
+    const { state } = await read('camera.avif');
+    expect(state).to.include({
+      isImage: true,
+      captureTime: null,
+      readError: 'EXIF cannot be parsed: Malformed EXIF data',
+    });
   });
 
   it('reads keys with spaces and unicode', async () => {

@@ -147,6 +147,9 @@ export async function planShards(
   return shards;
 }
 
+/** Keys listed of a known bucket to pick the anonymous read probe's object from. */
+const PROBE_CANDIDATES = 10;
+
 async function discoverBucket(
   deps: ScanDeps,
   sourceId: string,
@@ -156,7 +159,7 @@ async function discoverBucket(
   const { config, storage, rate, limit } = deps.source(sourceId);
   const { testLike, words } = classifyBucketName(bucket);
   // A bucket none of whose keys is known may be cut at its folders if it is large: its first page
-  // (a page the scan lists again) tells; otherwise one key is enough, for the probe.
+  // (a page the scan lists again) tells; otherwise a few keys are enough, for the probe.
   const unknown =
     config.firstScanShards > 1 && (await deps.store.listObjectStates(sourceId, bucket, null, 1)).length === 0;
   let sampleKey: string | undefined;
@@ -164,9 +167,11 @@ async function discoverBucket(
   let listingError: string | null = null;
   try {
     const page = await limit(() =>
-      storage.listPage(bucket, { maxKeys: unknown ? deps.config.scan.listPageSize : 1 }),
+      storage.listPage(bucket, { maxKeys: unknown ? deps.config.scan.listPageSize : PROBE_CANDIDATES }),
     );
-    sampleKey = page.objects[0]?.key;
+    // An object with bytes: a folder marker (zero bytes, often the first key) answers a ranged GET
+    // with 416 whether or not it is public, which would tell nothing.
+    sampleKey = (page.objects.find((o) => o.size > 0) ?? page.objects[0])?.key;
     large = unknown && page.nextToken !== null;
   } catch (error) {
     // As with ListBuckets: a passing failure retries the whole discovery.

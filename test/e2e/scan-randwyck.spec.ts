@@ -216,4 +216,24 @@ describe('end-to-end scan of the Randwyck scenario', function () {
       by: 'perceptual-hash',
     });
   });
+
+  it('judges nothing of a folder marker, and probes anonymous reads with an object that has bytes', async () => {
+    const stack = world.stacks.stacks.get('vendor-ars')!;
+    const { s3Sink } = await import('../../fixtures/s3-sink.js');
+    const sink = s3Sink(stack);
+    // As the S3 console makes a folder; '0000/' sorts before every other key of the bucket.
+    try {
+      await sink.putObject('ars-public-export', '0000/', Buffer.alloc(0), {});
+    } finally {
+      sink.close();
+    }
+    const rescan = await runScan(runtime, { sources: ['vendor-ars'], now: world.now, pollMs: 50 });
+    expect(rescan.scan.status, rescan.scan.errors.join('\n')).to.equal('completed');
+    expect(findingsAt(rescan.findings, 'ars-public-export', '0000/')).to.deep.equal([]);
+    const open = rescan.findings.find((f) => f.bucket === 'ars-public-export' && f.rule === 'public-access')!;
+    const probes = open.details['probes'] as { request: string; status: number }[];
+    const objectProbe = probes.find((p) => p.request.includes('Range'))!;
+    expect(objectProbe.request).to.not.include('0000');
+    expect(objectProbe.status).to.equal(206);
+  });
 });

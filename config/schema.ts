@@ -116,6 +116,11 @@ export const sourceSchema = z
       .regex(/^[A-Za-z]+(\.[A-Za-z0-9_]+)?$/, 'must be an EXIF tag, optionally .jsonField')
       .default('ImageDescription.plate'),
     schedule: scheduleSchema.optional(),
+    /**
+     * The zone of this source's EXIF times without an offset, when its cameras are not set to
+     * `contract.timezone` (a camera kept on UTC all year).
+     */
+    cameraTimezone: timezone.optional(),
     /** Objects per shard when a bucket is split among workers. */
     shardSize: z.number().int().min(100).default(50000),
     /**

@@ -55,7 +55,7 @@ export async function scanBucketRange(deps: ScanDeps, request: BucketScanRequest
   const scanConfig = deps.config.scan;
   const settings = {
     source: handle.config,
-    timezone: deps.contract.timezone,
+    timezone: handle.config.cameraTimezone ?? deps.contract.timezone,
     maxHeadBytes: scanConfig.maxHeadBytes,
     plateHashKey: deps.config.plateHashKey,
   };

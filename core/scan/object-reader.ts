@@ -192,8 +192,20 @@ async function readHead(ctx: ReadContext, listed: ListedObject): Promise<Head> {
       };
     }
     const upTo = Math.min(listed.size, ctx.maxHeadBytes, Math.max(needed, bytes.length + EXTEND_MIN));
-    const rest = await ctx.storage.readRange(ctx.bucket, listed.key, bytes.length, upTo - bytes.length);
+    const asked = upTo - bytes.length;
+    const rest = await ctx.storage.readRange(ctx.bucket, listed.key, bytes.length, asked);
     bytes = Buffer.concat([bytes, rest.bytes]);
+    // Fewer bytes than asked: the object is shorter than listed (rewritten since). Asking again would
+    // get nothing more, so this is where its bytes end.
+    if (rest.bytes.length < asked) {
+      return {
+        bytes,
+        metadata,
+        format,
+        extent: jpegExifExtent(bytes),
+        error: `the object ended after ${bytes.length} of the ${listed.size} bytes listed (changed while being read)`,
+      };
+    }
   }
 }
 

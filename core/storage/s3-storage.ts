@@ -256,7 +256,7 @@ export class SourceStorage {
       // HTTP lets a server (or a proxy) ignore Range and send the whole object with 200: take the
       // span asked for from wherever the body starts, and stop there rather than buffer the rest.
       const bodyStart = response.statusCode === 206 ? contentRangeStart(headers['content-range'], offset) : 0;
-      const bytes = await readSpan(stream, offset - bodyStart, length, Number(headers['content-length']));
+      const bytes = await readSpan(stream, offset - bodyStart, length, response.statusCode !== 206);
       const metadata: Record<string, string> = {};
       for (const [name, value] of Object.entries(headers)) {
         if (name.startsWith('x-amz-meta-') && typeof value === 'string') metadata[name.slice(11)] = value;
@@ -323,15 +323,15 @@ function contentRangeStart(header: string | undefined, asked: number): number {
 }
 
 /**
- * Bytes [skip, skip + length) of a response body of `bodyLength` bytes (NaN when not told), or fewer
- * when it ends first. A body that holds more than that is left as soon as the span is in hand, which
- * destroys the stream; one that ends with the span is read to its end, so its connection is kept.
+ * Bytes [skip, skip + length) of a response body, or fewer when it ends first. A whole object sent
+ * for a range (`wholeObject`) is left as soon as the span is in hand, which destroys the stream; a
+ * range answer is read to its end, so its connection is kept for the next request.
  */
 async function readSpan(
   body: AsyncIterable<unknown>,
   skip: number,
   length: number,
-  bodyLength: number,
+  wholeObject: boolean,
 ): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let position = 0;
@@ -345,7 +345,7 @@ async function readSpan(
       chunks.push(chunk.subarray(from, to));
       kept += to - from;
     }
-    if (kept >= length && !(position >= bodyLength)) break;
+    if (wholeObject && kept >= length) break;
   }
   return Buffer.concat(chunks, kept);
 }

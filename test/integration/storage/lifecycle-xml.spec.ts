@@ -4,11 +4,8 @@
  * and rules without days. s3rver does not implement lifecycle, so a plain HTTP server answers with
  * the XML of AWS's documentation.
  */
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { SourceStorage } from '../../../core/storage/s3-storage.js';
+import { startPlainHttpStorage, type PlainHttpStorage } from '../../helpers/plain-http-storage.js';
 
 const rule = (id: string, filter: string, days: string, status = 'Enabled'): string =>
   `<Rule><ID>${id}</ID>${filter}<Status>${status}</Status><Expiration>${days}</Expiration></Rule>`;
@@ -72,12 +69,11 @@ const CASES: [string, string, { expirationDays: number[]; scopedExpirations: unk
 ];
 
 describe('bucket lifecycle XML as S3 sends it', function () {
-  let server: Server;
-  let storage: SourceStorage;
+  let plain: PlainHttpStorage;
   let rules = '';
 
   before(async () => {
-    server = createServer((req, res) => {
+    plain = await startPlainHttpStorage((req, res) => {
       expect(req.url).to.match(/\?lifecycle/);
       res.writeHead(200, { 'Content-Type': 'application/xml' });
       res.end(
@@ -85,26 +81,13 @@ describe('bucket lifecycle XML as S3 sends it', function () {
           `<LifecycleConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${rules}</LifecycleConfiguration>`,
       );
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    storage = new SourceStorage({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      credentials: { accessKey: 'a', secretKey: 'b' },
-    });
   });
-
-  after(() => {
-    storage?.close();
-    server.closeAllConnections();
-    server.close();
-  });
+  after(() => plain?.close());
 
   for (const [name, xml, expected] of CASES) {
     it(name, async () => {
       rules = xml;
-      expect(await storage.lifecycle('ars-violations')).to.deep.equal({ supported: true, ...expected });
+      expect(await plain.storage.lifecycle('ars-violations')).to.deep.equal({ supported: true, ...expected });
     });
   }
 });

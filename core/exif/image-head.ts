@@ -3,27 +3,38 @@
  * bytes the EXIF segment needs (so a ranged read can ask for more only when it must). Pure.
  */
 
-export type ImageFormat = 'jpeg' | 'png' | 'tiff' | 'heic' | 'webp';
+export type ImageFormat = 'jpeg' | 'png' | 'tiff' | 'heic' | 'webp' | 'gif' | 'jxl' | 'jp2';
 
-/** Recognises an image format by its magic bytes; null when the bytes are not an image we know. */
+/** ISO base media brands of still images and image sequences (HEIF, HEIC, AVIF). */
+const HEIF_BRANDS = /^(heic|heix|hevc|hevx|heim|heis|hevm|hevs|mif1|msf1|avif|avis)$/;
+
+/** Magic bytes at offset 0, per format; checked in order. */
+const SIGNATURES: ReadonlyArray<[ImageFormat, Buffer]> = [
+  ['jpeg', Buffer.from([0xff, 0xd8, 0xff])],
+  ['png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])],
+  ['tiff', Buffer.from('II*\0', 'latin1')],
+  ['tiff', Buffer.from('MM\0*', 'latin1')],
+  ['gif', Buffer.from('GIF87a', 'latin1')],
+  ['gif', Buffer.from('GIF89a', 'latin1')],
+  // JPEG XL: the bare codestream, and the ISO container.
+  ['jxl', Buffer.from([0xff, 0x0a])],
+  ['jxl', Buffer.from([0, 0, 0, 0x0c, 0x4a, 0x58, 0x4c, 0x20, 0x0d, 0x0a, 0x87, 0x0a])],
+  ['jp2', Buffer.from([0, 0, 0, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0a, 0x87, 0x0a])],
+];
+
+/**
+ * Recognises an image format by its magic bytes; null when the bytes are not an image format we
+ * know. What is null is reported as not an image, and `violations-only` leaves it to
+ * `unreadable-object`: every format a camera or a re-export writes belongs here.
+ */
 export function sniffImageFormat(head: Buffer): ImageFormat | null {
-  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
-  if (
-    head.length >= 8 &&
-    head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
-  ) {
-    return 'png';
-  }
-  if (
-    head.length >= 4 &&
-    (head.subarray(0, 4).toString('latin1') === 'II*\0' || head.subarray(0, 4).toString('latin1') === 'MM\0*')
-  ) {
-    return 'tiff';
+  for (const [format, magic] of SIGNATURES) {
+    if (head.length >= magic.length && head.subarray(0, magic.length).equals(magic)) return format;
   }
   if (
     head.length >= 12 &&
     head.subarray(4, 8).toString('latin1') === 'ftyp' &&
-    /^(heic|heix|mif1|avif)$/.test(head.subarray(8, 12).toString('latin1'))
+    HEIF_BRANDS.test(head.subarray(8, 12).toString('latin1'))
   ) {
     return 'heic';
   }

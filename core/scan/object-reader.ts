@@ -42,9 +42,9 @@ export interface ReadContext {
  * raise it when a change would read the same bytes differently, so that states read before it are
  * read again rather than kept for unchanged objects. 2: EXIF text ends at its NUL, UserComment is
  * read, a JPEG may be padded after its end marker. 3: a WebP's EXIF chunk is read; EXIF exifr
- * reports broken is a read error.
+ * reports broken is a read error. 4: GIF, JPEG XL, JPEG 2000 and more HEIF brands are images.
  */
-export const READER_VERSION = 3;
+export const READER_VERSION = 4;
 
 /**
  * A fingerprint of the settings that shape what is read from an object: the reader's version, the
@@ -164,6 +164,9 @@ async function readHead(ctx: ReadContext, listed: ListedObject): Promise<Head> {
   const first = await ctx.storage.readRange(ctx.bucket, listed.key, 0, Math.min(listed.size, ctx.headBytes));
   const format = sniffImageFormat(first.bytes);
   if (format === 'webp') return readWebpExif(ctx, listed, first);
+  // Formats exifr does not read: the image has no capture time to offer, which is no read error.
+  if (format === 'gif' || format === 'jxl' || format === 'jp2')
+    return { ...first, format, extent: null, exif: null };
   if (format !== 'jpeg') return { ...first, format, extent: null };
   const metadata = first.metadata;
   let bytes = first.bytes;

@@ -88,6 +88,7 @@ describe('object reader against a real S3 server', function () {
     });
     await put('camera.webp', await toWebp(fullSize));
     await put('stripped.webp', await toWebp(camera, { keepExif: false }));
+    await put('passage.gif', await sharp(local).resize(64).gif().toBuffer());
     await put('camera.avif', await sharp(local).avif({ quality: 50 }).keepExif().toBuffer());
     await put(
       'make-junk.jpg',
@@ -224,6 +225,11 @@ describe('object reader against a real S3 server', function () {
       captureTime: null,
       readError: 'EXIF cannot be parsed: Malformed EXIF data',
     });
+  });
+
+  it('reads a GIF as an image without a capture time, not as a read error', async () => {
+    const { state } = await read('passage.gif');
+    expect(state).to.include({ isImage: true, readError: null, captureTime: null });
   });
 
   it('reads keys with spaces and unicode', async () => {

@@ -14,6 +14,14 @@ describe('image head', () => {
     expect(sniffImageFormat(Buffer.from([0xff, 0xd8, 0xff, 0xe0]))).to.equal('jpeg');
     expect(sniffImageFormat(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).to.equal('png');
     expect(sniffImageFormat(Buffer.from('II*\0rest', 'latin1'))).to.equal('tiff');
+    expect(sniffImageFormat(Buffer.from('GIF89a\x01\0', 'latin1'))).to.equal('gif');
+    const ftyp = (brand: string) => Buffer.from(`\0\0\0\x18ftyp${brand}\0\0\0\0`, 'latin1');
+    for (const brand of ['heic', 'mif1', 'msf1', 'avif', 'avis'])
+      expect(sniffImageFormat(ftyp(brand))).to.equal('heic');
+    expect(sniffImageFormat(ftyp('isom')), 'an MP4 video').to.equal(null);
+    expect(sniffImageFormat(Buffer.from([0xff, 0x0a, 0xfa]))).to.equal('jxl');
+    expect(sniffImageFormat(Buffer.from('\0\0\0\x0cJXL \r\n\x87\n', 'latin1'))).to.equal('jxl');
+    expect(sniffImageFormat(Buffer.from('\0\0\0\x0cjP  \r\n\x87\n', 'latin1'))).to.equal('jp2');
     expect(sniffImageFormat(Buffer.from('plate list\n', 'utf8'))).to.equal(null);
     expect(sniffImageFormat(Buffer.alloc(0))).to.equal(null);
   });

@@ -2,8 +2,8 @@
  * The age test shared by `edge-retention` and `vendor-retention`: only the role, the limit and the
  * wording differ, and the edges (exactly at the limit, LastModified fallback) must not.
  */
-import type { FindingDraft, ObjectSnapshot, RuleContext } from '../model.js';
-import { formatTime } from './format.js';
+import type { Contract, FindingDraft, ObjectSnapshot, RuleContext } from '../model.js';
+import { formatTime, minutesMs } from './format.js';
 import { draft, hoursBetween, type RuleMeta } from './rule.js';
 
 /** What a retention rule plugs into {@link judgeRetention}. */
@@ -19,12 +19,27 @@ export interface RetentionLimit {
 }
 
 /**
+ * Where an object's proven age starts: its capture time, or its LastModified when the capture time
+ * lies after it by more than the clock-skew tolerance (a camera clock running fast, which
+ * `clock-skew` reports: the object cannot have been stored before it was captured). Within the
+ * tolerance the capture time stands: S3 keeps LastModified in whole seconds, so an honest capture
+ * with sub-seconds can fall just after it.
+ */
+export function ageStart(
+  snapshot: Pick<ObjectSnapshot, 'captureTime' | 'lastModified'>,
+  contract: Pick<Contract, 'clockSkewToleranceMinutes'>,
+): { from: Date; storedFirst: boolean } {
+  const aheadMs = snapshot.captureTime.getTime() - snapshot.lastModified.getTime();
+  const storedFirst = aheadMs > minutesMs(contract.clockSkewToleranceMinutes);
+  return { from: storedFirst ? snapshot.lastModified : snapshot.captureTime, storedFirst };
+}
+
+/**
  * One finding when the image is older than the limit at `ctx.now`, none otherwise.
  * A LastModified fallback still counts: LastModified is when the object was last written, so the
  * image is at least that old, and if even that is over the limit the image certainly is. For the
- * same reason a capture time after LastModified (a camera clock running fast, which `clock-skew`
- * reports) does not make the image younger than its LastModified proves: the age runs from the
- * earlier of the two.
+ * same reason a capture time well after LastModified does not make the image younger than its
+ * LastModified proves (see {@link ageStart}).
  */
 export function judgeRetention(
   meta: RuleMeta,
@@ -32,8 +47,7 @@ export function judgeRetention(
   ctx: RuleContext,
   limit: RetentionLimit,
 ): FindingDraft[] {
-  const storedFirst = snapshot.lastModified.getTime() < snapshot.captureTime.getTime();
-  const agedFrom = storedFirst ? snapshot.lastModified : snapshot.captureTime;
+  const { from: agedFrom, storedFirst } = ageStart(snapshot, ctx.contract);
   const ageMs = ctx.now.getTime() - agedFrom.getTime();
   if (ageMs <= limit.limitMs) return [];
   const tz = ctx.contract.timezone;

@@ -5,6 +5,7 @@
 import type { CopyMatch, ObjectSnapshot, RegisterMatch, RuleContext } from '../model.js';
 import { hoursBetween } from '../rules/rule.js';
 import { objectRules } from '../rules/registry.js';
+import { ageStart } from '../rules/retention.js';
 import type { FindingInput, ObjectState } from '../store/store.js';
 import type { ListedObject } from '../storage/s3-storage.js';
 
@@ -50,7 +51,7 @@ export function toSnapshot(listed: ListedObject, state: ObjectState, extras: Sna
 /** The evidence every finding about this object carries. */
 export function objectEvidence(
   snapshot: ObjectSnapshot,
-  now: Date,
+  ctx: Pick<RuleContext, 'now' | 'contract'>,
 ): Omit<FindingInput, 'rule' | 'severity' | 'threshold' | 'reason' | 'details'> {
   return {
     source: snapshot.source,
@@ -61,7 +62,8 @@ export function objectEvidence(
     lastModified: snapshot.lastModified,
     captureTime: snapshot.captureTime,
     captureTimeOrigin: snapshot.captureTimeOrigin,
-    ageHours: hoursBetween(snapshot.captureTime, now),
+    // The proven age, as the retention rules judge it.
+    ageHours: hoursBetween(ageStart(snapshot, ctx.contract).from, ctx.now),
   };
 }
 
@@ -81,7 +83,7 @@ export function evaluateObject(
   const findings: FindingInput[] = [];
   const errors: string[] = [];
   if (isFolderMarker(snapshot)) return { findings, errors };
-  const evidence = objectEvidence(snapshot, ctx.now);
+  const evidence = objectEvidence(snapshot, ctx);
   for (const rule of objectRules) {
     try {
       for (const found of rule.evaluate(snapshot, ctx)) findings.push({ ...evidence, ...found });

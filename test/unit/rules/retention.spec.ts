@@ -86,6 +86,21 @@ describe('edge-retention', () => {
     expect(edgeRetention.evaluate(makeSnapshot({ captureTime: ago(47 * HOUR) }), edge)).to.deep.equal([]);
   });
 
+  it('keeps the capture time when it lies after LastModified within the clock-skew tolerance', () => {
+    // S3 keeps LastModified in whole seconds: a capture at .600 s is after a write listed at .000 s.
+    const lastModified = ago(48 * HOUR + 500);
+    const captureTime = new Date(lastModified.getTime() + 600);
+    expect(edgeRetention.evaluate(makeSnapshot({ captureTime, lastModified }), edge)).to.deep.equal([]);
+    // Stored 48 h 3 min ago: a capture 5 min after that (47 h 58 min ago) is within the tolerance.
+    const stored = makeSnapshot({ lastModified: ago(48 * HOUR + 3 * MINUTE) });
+    const capturedAfter = (ms: number) => ({
+      ...stored,
+      captureTime: new Date(stored.lastModified.getTime() + ms),
+    });
+    expect(edgeRetention.evaluate(capturedAfter(5 * MINUTE), edge)).to.deep.equal([]);
+    expect(edgeRetention.evaluate(capturedAfter(5 * MINUTE + 1), edge)).to.have.length(1);
+  });
+
   it('calls an object whose bytes are not an image an object', () => {
     const snapshot = makeSnapshot({
       captureTime: ago(72 * HOUR),

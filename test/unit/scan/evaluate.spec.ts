@@ -36,4 +36,14 @@ describe('evaluateObject', () => {
     expect(vendor.findings.map((f) => f.rule)).to.not.include('violations-only');
     expect(vendor.findings.map((f) => f.rule)).to.include('unreadable-object');
   });
+
+  it('gives every finding of an object the age the retention rules judged by', () => {
+    // Stored 49 h ago by a camera whose clock runs 2 h fast.
+    const snapshot = makeSnapshot({ captureTime: ago(47 * HOUR), lastModified: ago(49 * HOUR) });
+    const { findings } = evaluateObject(snapshot, makeContext('edge'));
+    const retention = findings.find((f) => f.rule === 'edge-retention')!;
+    expect(retention.ageHours).to.equal(49);
+    expect(retention.details['ageHours']).to.equal(49);
+    expect(findings.find((f) => f.rule === 'clock-skew')!.ageHours).to.equal(49);
+  });
 });

@@ -162,16 +162,16 @@ async function discoverBucket(
   // (a page the scan lists again) tells; otherwise a few keys are enough, for the probe.
   const unknown =
     config.firstScanShards > 1 && (await deps.store.listObjectStates(sourceId, bucket, null, 1)).length === 0;
-  let sampleKey: string | undefined;
+  let sample: { key: string; size: number } | undefined;
   let large = false;
   let listingError: string | null = null;
   try {
     const page = await limit(() =>
       storage.listPage(bucket, { maxKeys: unknown ? deps.config.scan.listPageSize : PROBE_CANDIDATES }),
     );
-    // An object with bytes: a folder marker (zero bytes, often the first key) answers a ranged GET
-    // with 416 whether or not it is public, which would tell nothing.
-    sampleKey = (page.objects.find((o) => o.size > 0) ?? page.objects[0])?.key;
+    // An object with bytes if one is listed: a folder marker (zero bytes, often the first keys) is
+    // probed whole instead, as a ranged GET of it is answered 416 whether or not it is public.
+    sample = page.objects.find((o) => o.size > 0) ?? page.objects[0];
     large = unknown && page.nextToken !== null;
   } catch (error) {
     // As with ListBuckets: a passing failure retries the whole discovery.
@@ -182,7 +182,9 @@ async function discoverBucket(
       `${bucket}: could not list the bucket for the anonymous read probe or its first-scan shards (${listingError})`,
     );
   }
-  const anonymousProbes = await limit(() => probeAnonymousAccess(config.endpoint, bucket, sampleKey, rate));
+  const anonymousProbes = await limit(() =>
+    probeAnonymousAccess(config.endpoint, bucket, sample && { key: sample.key, size: sample.size }, rate),
+  );
   const lifecycle = await limit(() => storage.lifecycle(bucket));
   if (!lifecycle.supported) notes.push(`${bucket}: ${lifecycle.note}; lifecycle evidence not available`);
   return {

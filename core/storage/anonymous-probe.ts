@@ -78,22 +78,27 @@ async function probe(
 
 /**
  * Probes a bucket without credentials.
- * @param sampleKey an object to try reading, when the bucket has one.
+ * @param sample an object to try reading, when the bucket has one: its first 16 bytes, or all of
+ *   it when it has none (a range of an empty object is answered 416, public or not).
  * @param pace awaited before every request, tries again included (the source's request rate).
  */
 export async function probeAnonymousAccess(
   endpoint: string,
   bucket: string,
-  sampleKey?: string,
+  sample?: { key: string; size: number },
   pace: RequestPace | null = null,
 ): Promise<AnonymousProbe[]> {
   const base = new URL(endpoint);
   const listPath = `/${encodeURIComponent(bucket)}?list-type=2&max-keys=1`;
   const probes = [await probe(new URL(listPath, base), `GET ${listPath}`, {}, pace)];
-  if (sampleKey !== undefined) {
-    const path = objectPath(bucket, sampleKey);
-    const range = { Range: 'bytes=0-15' };
-    probes.push(await probe(new URL(path, base), `GET ${path} (Range: bytes=0-15)`, range, pace));
+  if (sample !== undefined) {
+    const path = objectPath(bucket, sample.key);
+    const url = new URL(path, base);
+    if (sample.size > 0) {
+      probes.push(await probe(url, `GET ${path} (Range: bytes=0-15)`, { Range: 'bytes=0-15' }, pace));
+    } else {
+      probes.push(await probe(url, `GET ${path}`, {}, pace));
+    }
   }
   return probes;
 }

@@ -43,7 +43,7 @@ describe('evaluateObject', () => {
     const { findings } = evaluateObject(snapshot, makeContext('edge'));
     const retention = findings.find((f) => f.rule === 'edge-retention')!;
     expect(retention.ageHours).to.equal(49);
-    expect(retention.details['ageHours']).to.equal(49);
+    expect(retention.details?.['ageHours']).to.equal(49);
     expect(findings.find((f) => f.rule === 'clock-skew')!.ageHours).to.equal(49);
   });
 });

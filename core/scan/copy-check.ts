@@ -20,7 +20,8 @@ interface HashedImage {
   bucket: string;
   key: string;
   etag: string;
-  hash: string;
+  /** Null when it could not be hashed (undecodable, too large): compared by ETag only. */
+  hash: string | null;
   captureTime: Date | null;
   plateHash: string | null;
 }
@@ -70,8 +71,9 @@ export function productionLocations(deps: ScanDeps): Array<{ source: string; buc
 }
 
 /**
- * Kept as the perceptual hash of an image that does not decode (one the reader already found
- * broken), so that it is not fetched whole again at every scan while its bytes stay the same.
+ * Kept as the perceptual hash of an image that does not decode, so that it is not fetched whole
+ * again at every scan while its bytes stay the same. Such an image can still be copied byte for
+ * byte: its ETag is compared all the same.
  */
 const UNDECODABLE = 'undecodable';
 
@@ -83,11 +85,9 @@ async function ensureHash(deps: ScanDeps, state: ObjectState, errors: string[]):
     const { storage, limit } = deps.source(state.source);
     const hash = await limit(async () => {
       const whole = await storage.readRange(state.bucket, state.key, 0, state.size);
-      // An image the reader already found broken may not decode either: it is reported as
-      // unreadable-object, and its failure to hash is not another error of the scan.
-      return state.readError === null
-        ? perceptualHash(whole.bytes)
-        : perceptualHash(whole.bytes).catch(() => UNDECODABLE);
+      // Bytes that do not decode are the image's own fault, not the scan's: no error, and not
+      // fetched again. (The reader reports what it found broken as unreadable-object.)
+      return perceptualHash(whole.bytes).catch(() => UNDECODABLE);
     });
     await deps.store.setPerceptualHash(state.source, state.bucket, state.key, state.etag, hash);
     state.perceptualHash = hash;
@@ -127,13 +127,12 @@ export async function findProductionCopies(
   if (suspicious.length === 0) return { hits, errors, hashed: 0 };
   let hashed = 0;
   const byEtag = new Map<string, HashedImage>();
-  const production: HashedImage[] = [];
+  const production: Array<HashedImage & { hash: string }> = [];
   for (const location of productionLocations(deps)) {
     for await (const state of imageStates(deps, location.source, location.bucket)) {
       const had = state.perceptualHash !== null;
       const hash = await ensureHash(deps, state, errors);
       if (!had && state.perceptualHash !== null) hashed += 1;
-      if (!hash) continue;
       const image: HashedImage = {
         source: state.source,
         bucket: state.bucket,
@@ -143,8 +142,8 @@ export async function findProductionCopies(
         captureTime: state.captureTimeOrigin === 'last-modified' ? null : state.captureTime,
         plateHash: state.plateHash,
       };
-      production.push(image);
       byEtag.set(state.etag, image);
+      if (hash) production.push({ ...image, hash });
     }
   }
   const maxDistance = deps.config.scan.copyMaxDistance;

@@ -236,4 +236,47 @@ describe('end-to-end scan of the Randwyck scenario', function () {
     expect(objectProbe.request).to.not.include('0000');
     expect(objectProbe.status).to.equal(206);
   });
+
+  it('hashes an image that does not decode once, and still finds a byte-for-byte copy of it', async () => {
+    const stack = world.stacks.stacks.get('vendor-ars')!;
+    const { s3Sink } = await import('../../fixtures/s3-sink.js');
+    const sink = s3Sink(stack);
+    const production = world.loaded.objects.find(
+      (o) => o.bucket === 'ars-violations' && o.kind === 'image' && o.size > 2048,
+    )!;
+    try {
+      // A production image whose EXIF reads fine but whose markers after it are garbage: the reader
+      // sees nothing wrong in its head, the perceptual hash cannot decode it.
+      const { bytes } = await sink.storage.readRange(production.bucket, production.key, 0, 65_536);
+      const { jpegExifExtent } = await import('../../core/exif/image-head.js');
+      const extent = jpegExifExtent(bytes);
+      if (extent.kind !== 'exif') expect.fail('the production image has no EXIF segment');
+      const junk = Buffer.alloc(300_000, 0x5a);
+      const garbage = Buffer.concat([bytes.subarray(0, extent.end), junk, Buffer.from([0xff, 0xd9])]);
+      await sink.putObject('ars-violations', 'broken/frame.jpg', garbage, { 'Content-Type': 'image/jpeg' });
+      await sink.putObject('ars-acc-2019', 'broken/frame.jpg', garbage, { 'Content-Type': 'image/jpeg' });
+    } finally {
+      sink.close();
+    }
+    const rescan = await runScan(runtime, { sources: ['vendor-ars'], now: world.now, pollMs: 50 });
+    expect(rescan.scan.status, rescan.scan.errors.join('\n')).to.equal('completed');
+    const copy = rescan.findings.find(
+      (f) =>
+        f.bucket === 'ars-acc-2019' &&
+        f.key === 'broken/frame.jpg' &&
+        f.rule === 'production-data-outside-production',
+    )!;
+    expect(copy.details['copyOf']).to.deep.include({
+      bucket: 'ars-violations',
+      key: 'broken/frame.jpg',
+      by: 'etag',
+    });
+    const [state] = await db.store.listObjectStates('vendor-ars', 'ars-violations', 'broken/', 1);
+    expect(state).to.include({ key: 'broken/frame.jpg', readError: null, perceptualHash: 'undecodable' });
+    // Kept as undecodable: the next scan does not fetch it whole again.
+    stack.gateway.resetCounts();
+    const again = await runScan(runtime, { sources: ['vendor-ars'], now: world.now, pollMs: 50 });
+    expect(again.scan.status, again.scan.errors.join('\n')).to.equal('completed');
+    expect(stack.gateway.counts().signedGets).to.equal(0);
+  });
 });

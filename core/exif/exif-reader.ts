@@ -9,6 +9,8 @@ import { resolveLocalTime } from '../time/local-time.js';
 
 /** The EXIF values the auditor uses, as raw as exifr gives them (strings where EXIF has text). */
 export interface ExifFacts {
+  /** Set when a block that should hold the capture time broke (exifr's `errors`); the rest was read. */
+  parseError?: string | null;
   dateTimeOriginal: string | null;
   subSecTimeOriginal: string | null;
   offsetTimeOriginal: string | null;
@@ -34,33 +36,51 @@ export class ExifParseError extends Error {
  * EXIF text as a string: up to its first NUL (EXIF strings are NUL-terminated, and whatever follows
  * the terminator is junk that PostgreSQL cannot store), trimmed; null when empty.
  */
-function asText(value: unknown): string | null {
+function asText(value: unknown, byteOrder: ByteOrder | null = null): string | null {
   if (typeof value === 'string') return value.split('\0', 1)[0]!.trim() || null;
-  if (value instanceof Uint8Array) return userCommentText(Buffer.from(value));
+  if (value instanceof Uint8Array) return userCommentText(Buffer.from(value), byteOrder);
   return null;
+}
+
+type ByteOrder = 'II' | 'MM';
+
+/**
+ * The TIFF byte order of the EXIF in `bytes`: a TIFF (or a WebP's EXIF chunk) starts with it, a
+ * JPEG's APP1 segment has it right after "Exif\0\0". Null when neither shows it.
+ */
+function tiffByteOrder(bytes: Buffer): ByteOrder | null {
+  const at = (i: number): ByteOrder | null => {
+    const mark = bytes.subarray(i, i + 2).toString('latin1');
+    return mark === 'II' || mark === 'MM' ? mark : null;
+  };
+  const start = at(0);
+  if (start) return start;
+  const exif = bytes.indexOf('Exif\0\0', 0, 'latin1');
+  return exif === -1 ? null : at(exif + 6);
 }
 
 /**
  * UserComment's text: an 8-byte character code ("ASCII", "UNICODE", "JIS" or none), then the text.
  * UNICODE is UTF-16 in the file's byte order, which exifr does not pass on: a byte-order mark says
- * it, else the zero bytes of the Latin characters (high bytes first is big-endian).
+ * it, else the TIFF header's order, else the zero bytes of Latin characters.
  */
-function userCommentText(bytes: Buffer): string | null {
+function userCommentText(bytes: Buffer, byteOrder: ByteOrder | null): string | null {
   const code = bytes.subarray(0, 8).toString('latin1').replace(/\0+$/, '');
   const known = code === 'ASCII' || code === 'UNICODE' || code === 'JIS' || code === '';
   const body = known && bytes.length >= 8 ? bytes.subarray(8) : bytes;
   let text: string;
-  if (code === 'UNICODE') text = utf16Text(body);
+  if (code === 'UNICODE') text = utf16Text(body, byteOrder);
   else text = body.toString('utf8');
   return text.split('\0', 1)[0]!.trim() || null;
 }
 
-function utf16Text(body: Buffer): string {
+function utf16Text(body: Buffer, byteOrder: ByteOrder | null): string {
   const even = body.length - (body.length % 2);
   if (body[0] === 0xff && body[1] === 0xfe) return body.subarray(2, even).toString('utf16le');
   let bigEndian = body[0] === 0xfe && body[1] === 0xff;
   const start = bigEndian ? 2 : 0;
-  if (!bigEndian) {
+  if (!bigEndian && byteOrder !== null) bigEndian = byteOrder === 'MM';
+  else if (!bigEndian) {
     let zeroFirst = 0;
     let zeroSecond = 0;
     for (let i = 0; i + 1 < even; i += 2) {
@@ -103,8 +123,8 @@ export const EXIFR_OPTIONS = {
 
 /**
  * Parses EXIF (IFD0 + EXIF IFD only: no thumbnails, no GPS, no maker notes) from image bytes.
- * @returns null when the bytes carry no EXIF at all.
- * @throws ExifParseError when EXIF is present but broken.
+ * @returns null when the bytes carry no EXIF at all; `parseError` set when a block broke.
+ * @throws ExifParseError when EXIF is present but cannot be parsed at all.
  */
 export async function readExif(head: Buffer): Promise<ExifFacts | null> {
   let raw: Record<string, unknown> | undefined;
@@ -115,17 +135,21 @@ export async function readExif(head: Buffer): Promise<ExifFacts | null> {
   }
   if (raw === undefined || raw === null) return null;
   // exifr keeps going past a broken block and lists what broke under `errors`: without a capture
-  // time left to read, that is EXIF that cannot be parsed, not EXIF that is absent.
+  // time left to read, that is EXIF that cannot be parsed, not EXIF that is absent. What the other
+  // blocks held (a plate, a flag) is kept all the same.
   const errors = Array.isArray(raw.errors) ? (raw.errors as unknown[]) : [];
-  if (errors.length > 0 && asText(raw.DateTimeOriginal) === null) {
-    throw new ExifParseError(`EXIF cannot be parsed: ${String((errors[0] as Error)?.message ?? errors[0])}`);
-  }
+  const parseError =
+    errors.length > 0 && asText(raw.DateTimeOriginal) === null
+      ? `EXIF cannot be parsed: ${String((errors[0] as Error)?.message ?? errors[0])}`
+      : null;
+  const byteOrder = tiffByteOrder(head);
   const text: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
-    const asString = asText(value);
+    const asString = asText(value, byteOrder);
     if (asString !== null && typeof name === 'string') text[TAG_NAMES[name] ?? name] = asString;
   }
   return {
+    parseError,
     dateTimeOriginal: asText(raw.DateTimeOriginal),
     subSecTimeOriginal: asText(raw.SubSecTimeOriginal),
     offsetTimeOriginal: asText(raw.OffsetTimeOriginal),

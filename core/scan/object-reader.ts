@@ -212,7 +212,7 @@ async function readHead(ctx: ReadContext, listed: ListedObject): Promise<Head> {
   }
 }
 
-/** Most chunk headers a WebP walk reads apart from the head before it gives up on finding EXIF. */
+/** Most reads past the head a WebP walk makes before it gives up on finding EXIF. */
 const WEBP_MAX_HOPS = 4;
 
 /**
@@ -251,7 +251,7 @@ async function readWebpExif(
         ...head,
         bytesRead,
         exif: null,
-        error: `no EXIF chunk within the first ${WEBP_MAX_HOPS + 1} WebP chunks`,
+        error: `no EXIF chunk found within ${WEBP_MAX_HOPS} reads past the head, though VP8X says there is one`,
       };
     }
     const length = Math.min(fileEnd - step.at, Math.max(step.atLeast, EXTEND_MIN));
@@ -352,6 +352,7 @@ async function interpretHead(
   try {
     const exif = head.exif === undefined ? head.bytes : head.exif;
     const facts = exif === null ? null : await readExif(exif);
+    if (facts?.parseError) state.readError ??= facts.parseError;
     if (facts) applyExif(state, facts, ctx);
   } catch (error) {
     if (!(error instanceof ExifParseError)) throw error;

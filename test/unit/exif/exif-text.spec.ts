@@ -58,4 +58,15 @@ describe('EXIF text tags', () => {
     );
     expect(facts!.text.UserComment).to.equal(text);
   });
+
+  it('reads a UNICODE UserComment without a byte-order mark in the byte order of its file', async () => {
+    // Non-Latin text has no zero high bytes to tell the order by: the TIFF header tells it.
+    const text = '東京違反';
+    for (const byteOrder of ['II', 'MM'] as const) {
+      const facts = await readExif(
+        jpegWithExifEntries({ byteOrder, exif: [TIME, userCommentEntry('UNICODE', text, byteOrder)] }),
+      );
+      expect(facts!.text.UserComment, byteOrder).to.equal(text);
+    }
+  });
 });

@@ -42,7 +42,8 @@ export interface ReadContext {
  * raise it when a change would read the same bytes differently, so that states read before it are
  * read again rather than kept for unchanged objects. 2: EXIF text ends at its NUL, UserComment is
  * read, a JPEG may be padded after its end marker. 3: a WebP's EXIF chunk is read; EXIF exifr
- * reports broken is a read error. 4: GIF, JPEG XL, JPEG 2000 and more HEIF brands are images.
+ * reports broken is a read error. 4: GIF, JPEG XL, JPEG 2000 and more HEIF brands are images;
+ * UTF-16 UserComment in its file's byte order; EXIF with a broken block keeps its other values.
  */
 export const READER_VERSION = 4;
 

@@ -50,9 +50,10 @@ export const READER_VERSION = 4;
 /**
  * A fingerprint of the settings that shape what is read from an object: the reader's version, the
  * zone of EXIF times without an offset, the plate tag and the plate hash key, the violation
- * signals, and how far to read for the EXIF. A stored state whose fingerprint differs was read under other settings and is
- * read again (a corrected time zone or a rotated key must reach every object, not only the ones that
- * change). A SHA-256, so the key it includes cannot be read back from the store.
+ * signals, and how far to read for the EXIF. A stored state whose fingerprint differs was read
+ * under other settings and is read again (a corrected time zone or a rotated key must reach every
+ * object, not only the ones that change). A SHA-256, so the key it includes cannot be read back
+ * from the store.
  */
 export function readSettingsFingerprint(
   ctx: Pick<ReadContext, 'source' | 'timezone' | 'maxHeadBytes' | 'plateHashKey'>,
@@ -166,8 +167,9 @@ async function readHead(ctx: ReadContext, listed: ListedObject): Promise<Head> {
   const format = sniffImageFormat(first.bytes);
   if (format === 'webp') return readWebpExif(ctx, listed, first);
   // Formats exifr does not read: the image has no capture time to offer, which is no read error.
-  if (format === 'gif' || format === 'jxl' || format === 'jp2')
+  if (format === 'gif' || format === 'jxl' || format === 'jp2') {
     return { ...first, format, extent: null, exif: null };
+  }
   if (format !== 'jpeg') return { ...first, format, extent: null };
   const metadata = first.metadata;
   let bytes = first.bytes;
@@ -234,8 +236,9 @@ async function readWebpExif(
   for (let hop = 0; ; hop++) {
     const step = walkWebpChunks(window, windowStart, from, fileEnd);
     if (step.kind === 'none') return { ...head, bytesRead, exif: null };
-    if (step.kind === 'corrupt')
+    if (step.kind === 'corrupt') {
       return { ...head, bytesRead, exif: null, error: `corrupt WebP: ${step.why}` };
+    }
     if (step.kind === 'exif') {
       return { ...head, bytesRead, exif: window.subarray(step.start - windowStart, step.end - windowStart) };
     }

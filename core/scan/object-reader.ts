@@ -233,30 +233,22 @@ async function readWebpExif(
   let windowStart = 0;
   let from = 12;
   let bytesRead = first.bytes.length;
+  // No EXIF to parse from here on, with the reason when that is an error.
+  const without = (error?: string): Head => ({ ...head, bytesRead, exif: null, ...(error ? { error } : {}) });
   for (let hop = 0; ; hop++) {
     const step = walkWebpChunks(window, windowStart, from, fileEnd);
-    if (step.kind === 'none') return { ...head, bytesRead, exif: null };
-    if (step.kind === 'corrupt') {
-      return { ...head, bytesRead, exif: null, error: `corrupt WebP: ${step.why}` };
-    }
+    if (step.kind === 'none') return without();
+    if (step.kind === 'corrupt') return without(`corrupt WebP: ${step.why}`);
     if (step.kind === 'exif') {
       return { ...head, bytesRead, exif: window.subarray(step.start - windowStart, step.end - windowStart) };
     }
     if (step.atLeast > ctx.maxHeadBytes) {
-      return {
-        ...head,
-        bytesRead,
-        exif: null,
-        error: `WebP EXIF chunk is larger than scan.maxHeadBytes (${ctx.maxHeadBytes} bytes)`,
-      };
+      return without(`WebP EXIF chunk is larger than scan.maxHeadBytes (${ctx.maxHeadBytes} bytes)`);
     }
     if (hop >= WEBP_MAX_HOPS) {
-      return {
-        ...head,
-        bytesRead,
-        exif: null,
-        error: `no EXIF chunk found within ${WEBP_MAX_HOPS} reads past the head, though VP8X says there is one`,
-      };
+      return without(
+        `no EXIF chunk found within ${WEBP_MAX_HOPS} reads past the head, though VP8X says there is one`,
+      );
     }
     const length = Math.min(fileEnd - step.at, Math.max(step.atLeast, EXTEND_MIN));
     window = (await ctx.storage.readRange(ctx.bucket, listed.key, step.at, length)).bytes;

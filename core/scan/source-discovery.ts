@@ -7,7 +7,7 @@ import type { KeyRange, PlannedBucket, SourcePlan } from '../queue/jobs.js';
 import type { AnonymousProbe, LifecycleObservation } from '../rules/rule.js';
 import { classifyBucketName } from '../rules/bucket-names.js';
 import { probeAnonymousAccess, probeInconclusive } from '../storage/anonymous-probe.js';
-import { describeS3Error, isRetryable } from '../storage/s3-storage.js';
+import { describeS3Error, isRetryable, type ListedObject } from '../storage/s3-storage.js';
 import { planFolderShards } from './folder-shards.js';
 import type { ScanDeps } from './scan-deps.js';
 
@@ -162,7 +162,7 @@ async function discoverBucket(
   // (a page the scan lists again) tells; otherwise a few keys are enough, for the probe.
   const unknown =
     config.firstScanShards > 1 && (await deps.store.listObjectStates(sourceId, bucket, null, 1)).length === 0;
-  let sample: { key: string; size: number } | undefined;
+  let sample: ListedObject | undefined;
   let large = false;
   let listingError: string | null = null;
   try {
@@ -182,9 +182,7 @@ async function discoverBucket(
       `${bucket}: could not list the bucket for the anonymous read probe or its first-scan shards (${listingError})`,
     );
   }
-  const anonymousProbes = await limit(() =>
-    probeAnonymousAccess(config.endpoint, bucket, sample && { key: sample.key, size: sample.size }, rate),
-  );
+  const anonymousProbes = await limit(() => probeAnonymousAccess(config.endpoint, bucket, sample, rate));
   const lifecycle = await limit(() => storage.lifecycle(bucket));
   if (!lifecycle.supported) notes.push(`${bucket}: ${lifecycle.note}; lifecycle evidence not available`);
   return {

@@ -4,6 +4,7 @@
 import metaJson from './clock-skew.meta.json' with { type: 'json' };
 import { formatDuration, formatNumber, formatTime, minutesMs } from '../format.js';
 import { validateRuleMeta } from '../meta.js';
+import { ageStart } from '../retention.js';
 import { draft, type ObjectRule } from '../rule.js';
 
 const meta = validateRuleMeta(metaJson, 'object');
@@ -24,7 +25,8 @@ export const rule: ObjectRule = {
     const aheadOfNowMs = capture - ctx.now.getTime();
     const aheadOfStoredMs = capture - snapshot.lastModified.getTime();
     const facts: string[] = [];
-    if (aheadOfStoredMs > toleranceMs) {
+    // The same test the retention rules use to age an image from its LastModified instead.
+    if (ageStart(snapshot, ctx.contract).storedFirst) {
       facts.push(
         `${formatDuration(aheadOfStoredMs)} after the image was stored ` +
           `(${formatTime(snapshot.lastModified, timezone)})`,

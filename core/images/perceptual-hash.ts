@@ -112,10 +112,27 @@ function popcount32(value: number): number {
  * @throws when either is not 16 hex digits: comparing malformed hashes would give a meaningless verdict.
  */
 export function hammingDistance(a: string, b: string): number {
-  if (!HASH_PATTERN.test(a) || !HASH_PATTERN.test(b)) {
-    throw new Error(`hammingDistance needs two 16-hex-digit hashes, got "${a}" and "${b}"`);
+  return wordsDistance(hashWords(a), hashWords(b));
+}
+
+/** A 64-bit hash as its two 32-bit halves: parsed once, compared many times. */
+export interface HashWords {
+  readonly high: number;
+  readonly low: number;
+}
+
+/**
+ * Parses a hash of 16 hex digits into {@link HashWords}, for comparing one hash with many.
+ * @throws when it is not 16 hex digits: comparing malformed hashes would give a meaningless verdict.
+ */
+export function hashWords(hash: string): HashWords {
+  if (!HASH_PATTERN.test(hash)) {
+    throw new Error(`a perceptual hash has 16 hex digits, got "${hash}"`);
   }
-  const high = parseInt(a.slice(0, 8), 16) ^ parseInt(b.slice(0, 8), 16);
-  const low = parseInt(a.slice(8), 16) ^ parseInt(b.slice(8), 16);
-  return popcount32(high >>> 0) + popcount32(low >>> 0);
+  return { high: parseInt(hash.slice(0, 8), 16), low: parseInt(hash.slice(8), 16) };
+}
+
+/** Number of differing bits (0-64) between two parsed hashes; as {@link hammingDistance}. */
+export function wordsDistance(a: HashWords, b: HashWords): number {
+  return popcount32((a.high ^ b.high) >>> 0) + popcount32((a.low ^ b.low) >>> 0);
 }

@@ -126,6 +126,7 @@ function emptyState(ctx: ReadContext, listed: ListedObject): ObjectState {
     signals: { metadata: null, exif: null },
     perceptualHash: null,
     readSettings: ctx.readSettings,
+    copyOf: null,
   };
 }
 

@@ -175,9 +175,10 @@ async function readChanged(
     result.unserved.add(listed.key);
     return read.state;
   }
-  // The same bytes (a new LastModified alone) keep their perceptual hash: no whole-image read.
+  // The same bytes (a new LastModified alone) keep their perceptual hash (no whole-image read) and
+  // what they were found to copy.
   const state = sameBytes(previous, listed)
-    ? { ...read.state, perceptualHash: previous.perceptualHash }
+    ? { ...read.state, perceptualHash: previous.perceptualHash, copyOf: previous.copyOf }
     : read.state;
   result.changedStates.push(state);
   return state;

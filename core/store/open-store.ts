@@ -105,5 +105,8 @@ export function createStore(db: Db): Store {
       objects.listObjectStates(source, bucket, afterKey, limit),
     setPerceptualHash: (source, bucket, key, etag, hash) =>
       objects.setPerceptualHash(source, bucket, key, etag, hash),
+    setCopyOf: (object, copyOf) => objects.setCopyOf(object, copyOf),
+    findImagesByEtag: (locations, etags) => objects.findImagesByEtag(locations, etags),
+    copyCandidateKeys: (bucket, windows) => objects.copyCandidateKeys(bucket, windows),
   };
 }

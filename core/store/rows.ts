@@ -2,7 +2,15 @@
  * Database rows as the drivers return them, and their conversion to the domain types. Both drivers
  * give `Date` for timestamptz; int8 arrives as a string from `pg` and a number from PGlite.
  */
-import type { BucketProgress, CaptureTimeOrigin, Finding, FindingStatus, Scan, Severity } from '../model.js';
+import type {
+  BucketProgress,
+  CaptureTimeOrigin,
+  CopyMatch,
+  Finding,
+  FindingStatus,
+  Scan,
+  Severity,
+} from '../model.js';
 import type { FindingHistoryEntry, ObjectState } from './store.js';
 
 type Timestamp = Date | string;
@@ -185,6 +193,7 @@ export interface ObjectRow {
   signals: Partial<ObjectState['signals']> | null;
   perceptual_hash: string | null;
   read_settings: string;
+  copy_of: CopyMatch | null;
 }
 
 export function toObjectState(row: ObjectRow): ObjectState {
@@ -206,5 +215,6 @@ export function toObjectState(row: ObjectRow): ObjectState {
     signals: { metadata: row.signals?.metadata ?? null, exif: row.signals?.exif ?? null },
     perceptualHash: row.perceptual_hash,
     readSettings: row.read_settings,
+    copyOf: row.copy_of,
   };
 }

@@ -5,6 +5,7 @@
 import type {
   BucketProgress,
   CaptureTimeOrigin,
+  CopyMatch,
   Finding,
   FindingDraft,
   FindingStatus,
@@ -60,6 +61,11 @@ export interface ObjectState {
   signals: Pick<ViolationSignals, 'metadata' | 'exif'>;
   /** 64-bit perceptual hash as 16 hex digits, once computed. */
   perceptualHash: string | null;
+  /**
+   * The production image this object was found to copy (objects outside production only), kept
+   * while its bytes stay the same: the copy stays a finding after its original is deleted.
+   */
+  copyOf: CopyMatch | null;
   /**
    * Fingerprint of the settings the object was read with (see readSettingsFingerprint in
    * core/scan/object-reader.ts); a state read with other settings is read again.
@@ -330,4 +336,37 @@ export interface Store {
     etag: string,
     hash: string,
   ): Promise<boolean>;
+  /** Stores (or clears, with null) the production image an object copies, only while it has `etag`. */
+  setCopyOf(object: ObjectVersion, copyOf: CopyMatch | null): Promise<boolean>;
+  /**
+   * One image per given ETag among the images stored for `locations` (the first by source, bucket
+   * and key); ETags no image there has are absent.
+   */
+  findImagesByEtag(locations: BucketRef[], etags: string[]): Promise<Map<string, ObjectState>>;
+  /**
+   * The keys of a bucket's images a copy could have been made from, given the copies' capture
+   * windows: images whose EXIF capture time lies in a window with an agreeing plate, and every image
+   * without an EXIF capture time (nothing rules those out). Sorted in byte order, each once.
+   */
+  copyCandidateKeys(bucket: BucketRef, windows: CaptureWindow[]): Promise<string[]>;
+}
+
+/** A bucket of a source. */
+export interface BucketRef {
+  source: string;
+  bucket: string;
+}
+
+/** One stored version of an object. */
+export interface ObjectVersion extends BucketRef {
+  key: string;
+  etag: string;
+}
+
+/** A capture a copy may come from: EXIF capture times in [from, to], with a plate that agrees. */
+export interface CaptureWindow {
+  from: Date;
+  to: Date;
+  /** The copy's plate hash: images with another plate hash are not candidates. Null: any. */
+  plateHash: string | null;
 }

@@ -76,6 +76,7 @@ export function objectState(
     signals: { metadata: true, exif: null },
     perceptualHash: null,
     readSettings: 'settings-1',
+    copyOf: null,
     ...over,
   };
 }

@@ -90,5 +90,112 @@ export function objectTests(get: () => TestStore): void {
         '00000000000000ff',
       );
     });
+
+    it('keeps what an object copies only for the version it was found in, and with its state', async () => {
+      const { store } = get();
+      const source = uid('src');
+      const copyOf = {
+        source: 'prod',
+        bucket: 'p',
+        key: 'cam/1.jpg',
+        by: 'perceptual-hash' as const,
+        distance: 3,
+      };
+      await store.putObjectStates([objectState(source, 'b', 'k', { etag: 'v2' })]);
+      expect(await store.setCopyOf({ source, bucket: 'b', key: 'k', etag: 'v1' }, copyOf)).to.equal(false);
+      expect((await store.getObjectStates(source, 'b', ['k'])).get('k')?.copyOf).to.equal(null);
+      expect(await store.setCopyOf({ source, bucket: 'b', key: 'k', etag: 'v2' }, copyOf)).to.equal(true);
+      const stored = (await store.getObjectStates(source, 'b', ['k'])).get('k')!;
+      expect(stored.copyOf).to.deep.equal(copyOf);
+      await store.putObjectStates([{ ...stored, etag: 'v3', copyOf: null }]);
+      expect((await store.getObjectStates(source, 'b', ['k'])).get('k')?.copyOf).to.equal(null);
+    });
+
+    describe('copy check look-ups', () => {
+      const at = (iso: string) => new Date(iso);
+      const T = '2026-11-20T07:30:00.000Z';
+      let source: string;
+      let other: string;
+
+      beforeEach(async () => {
+        const { store } = get();
+        source = uid('src');
+        other = uid('other');
+        const plate = (c: string) => c.repeat(64);
+        await store.putObjectStates([
+          objectState(source, 'p', 'a-same-second.jpg', {
+            etag: 'e1',
+            captureTime: at(T),
+            plateHash: plate('a'),
+          }),
+          objectState(source, 'p', 'b-two-seconds.jpg', {
+            etag: 'e2',
+            captureTime: at('2026-11-20T07:30:02.000Z'),
+            plateHash: null,
+          }),
+          objectState(source, 'p', 'c-three-seconds.jpg', {
+            etag: 'e3',
+            captureTime: at('2026-11-20T07:30:03.000Z'),
+            plateHash: plate('a'),
+          }),
+          objectState(source, 'p', 'd-other-plate.jpg', {
+            etag: 'e4',
+            captureTime: at(T),
+            plateHash: plate('b'),
+          }),
+          objectState(source, 'p', 'e-no-exif.jpg', {
+            etag: 'e5',
+            captureTime: at('2026-11-19T00:00:00.000Z'),
+            captureTimeOrigin: 'last-modified',
+          }),
+          objectState(source, 'p', 'f-unread.jpg', {
+            etag: 'e6',
+            captureTime: null,
+            captureTimeOrigin: null,
+          }),
+          objectState(source, 'p', 'g-not-image.txt', { etag: 'e1', isImage: false, captureTime: at(T) }),
+          objectState(source, 'elsewhere', 'h-not-asked.jpg', { etag: 'e1', captureTime: at(T) }),
+          objectState(other, 'q', 'a-same-etag.jpg', {
+            etag: 'e1',
+            captureTime: at(T),
+            plateHash: plate('a'),
+          }),
+        ]);
+      });
+
+      const locations = () => [
+        { source, bucket: 'p' },
+        { source: other, bucket: 'q' },
+      ];
+
+      it('finds one image per ETag, among the given buckets only', async () => {
+        const { store } = get();
+        const found = await store.findImagesByEtag(locations(), ['e1', 'e5', 'missing']);
+        expect([...found.keys()].sort()).to.deep.equal(['e1', 'e5']);
+        // The first by (source, bucket, key): 'other-…' sorts before 'src-…'.
+        expect(found.get('e1')).to.include({ source: other, bucket: 'q', key: 'a-same-etag.jpg' });
+      });
+
+      it('names the images within a window with an agreeing plate, and every image without an EXIF time', async () => {
+        const { store } = get();
+        const window = { from: at('2026-11-20T07:29:58.000Z'), to: at('2026-11-20T07:30:02.000Z') };
+        const bucket = { source, bucket: 'p' };
+        expect(
+          await store.copyCandidateKeys(bucket, [{ ...window, plateHash: 'a'.repeat(64) }]),
+        ).to.deep.equal(['a-same-second.jpg', 'b-two-seconds.jpg', 'e-no-exif.jpg', 'f-unread.jpg']);
+        const anyPlate = await store.copyCandidateKeys(bucket, [{ ...window, plateHash: null }]);
+        expect(anyPlate).to.include('d-other-plate.jpg').and.not.include('c-three-seconds.jpg');
+        // Overlapping windows name an image once.
+        const twice = await store.copyCandidateKeys(bucket, [
+          { ...window, plateHash: null },
+          { from: at(T), to: at('2026-11-20T07:30:03.000Z'), plateHash: null },
+        ]);
+        expect(twice).to.deep.equal([...new Set(twice)].sort());
+        expect(twice).to.include.members(['a-same-second.jpg', 'c-three-seconds.jpg', 'd-other-plate.jpg']);
+        expect(
+          await store.copyCandidateKeys({ source: other, bucket: 'p' }, [{ ...window, plateHash: null }]),
+        ).to.deep.equal([]);
+      });
+    });
   });
 }

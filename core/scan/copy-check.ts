@@ -3,31 +3,39 @@
  * bucket that has the ETag of a production image, or a perceptual hash within a small Hamming
  * distance of one (re-encoded, resized or slightly cropped copies). Hashing needs the whole image,
  * so it runs only here, and every hash is kept in the store by (bucket, key, etag): computed once.
+ *
+ * Production may hold millions of images across sources, so nothing here holds production in
+ * memory, and an image is hashed only when a copy could match it. A copy found once is kept with
+ * the copy's state, so it stays a finding after its original is deleted (as edge devices must).
  */
+import pLimit from 'p-limit';
 import type { CopyMatch } from '../model.js';
-import { hammingDistance, perceptualHash } from '../images/perceptual-hash.js';
+import { hashWords, perceptualHash, wordsDistance, type HashWords } from '../images/perceptual-hash.js';
 import { classifyBucketName } from '../rules/bucket-names.js';
-import type { ObjectState } from '../store/store.js';
+import type { BucketRef, CaptureWindow, ObjectState } from '../store/store.js';
 import { describeS3Error } from '../storage/s3-storage.js';
 import type { ScanDeps } from './scan-deps.js';
 
 /** Whole images larger than this are not hashed (a camera JPEG is well under it). */
 const MAX_HASH_BYTES = 32 * 1024 * 1024;
-const PAGE = 500;
-
-interface HashedImage {
-  source: string;
-  bucket: string;
-  key: string;
-  etag: string;
-  /** Null when it could not be hashed (undecodable, too large): compared by ETag only. */
-  hash: string | null;
-  captureTime: Date | null;
-  plateHash: string | null;
-}
+/** Suspicious images looked up together: one ETag query and one candidate query per batch. */
+const COPY_BATCH = 200;
+/**
+ * Suspicious images without an EXIF capture time (stripped copies) could copy any production image:
+ * they are gathered up to this many for each pass over the whole of production.
+ */
+const UNTIMED_BATCH = 2000;
+/** Production images per candidate page. */
+const CANDIDATE_PAGE = 500;
+/** Whole images read at once by the check (each up to MAX_HASH_BYTES in memory). */
+const HASH_PARALLEL = 4;
 
 /** Capture times within this are the same capture (as the register matching window). */
 const SAME_CAPTURE_MS = 2000;
+
+/** The EXIF capture time of an image; null when only LastModified (or nothing) is known. */
+const exifTime = (state: ObjectState): Date | null =>
+  state.captureTimeOrigin === 'last-modified' ? null : state.captureTime;
 
 /**
  * A 64-bit hash of a whole road scene cannot see a plate (about 1 % of the picture): two passages
@@ -35,13 +43,10 @@ const SAME_CAPTURE_MS = 2000;
  * what EXIF says: when both images carry a capture time, or both a plate, those must agree. An image
  * whose EXIF was stripped has nothing to contradict the hash, and the hash decides.
  */
-function corroborated(copy: ObjectState, original: HashedImage): boolean {
-  const copyTime = copy.captureTimeOrigin === 'last-modified' ? null : copy.captureTime;
-  if (
-    copyTime &&
-    original.captureTime &&
-    Math.abs(copyTime.getTime() - original.captureTime.getTime()) > SAME_CAPTURE_MS
-  ) {
+function corroborated(copy: ObjectState, original: ObjectState): boolean {
+  const copyTime = exifTime(copy);
+  const originalTime = exifTime(original);
+  if (copyTime && originalTime && Math.abs(copyTime.getTime() - originalTime.getTime()) > SAME_CAPTURE_MS) {
     return false;
   }
   if (copy.plateHash && original.plateHash && copy.plateHash !== original.plateHash) return false;
@@ -55,14 +60,15 @@ export interface CopyHit {
 }
 
 export interface CopyCheckResult {
-  hits: CopyHit[];
+  /** Copies found (and handed to `onHits`). */
+  found: number;
   errors: string[];
   /** Whole-image reads this check made (hashes not yet in the store). */
   hashed: number;
 }
 
 /** Production storage: the declared, not test-like buckets of every configured source. */
-export function productionLocations(deps: ScanDeps): Array<{ source: string; bucket: string }> {
+export function productionLocations(deps: ScanDeps): BucketRef[] {
   return deps.config.sources.flatMap((source) =>
     source.buckets
       .filter((bucket) => !classifyBucketName(bucket).testLike)
@@ -77,106 +83,236 @@ export function productionLocations(deps: ScanDeps): Array<{ source: string; buc
  */
 const UNDECODABLE = 'undecodable';
 
-async function ensureHash(deps: ScanDeps, state: ObjectState, errors: string[]): Promise<string | null> {
-  if (state.perceptualHash === UNDECODABLE) return null;
-  if (state.perceptualHash) return state.perceptualHash;
-  if (state.size > MAX_HASH_BYTES) return null;
-  try {
-    const { storage, limit } = deps.source(state.source);
-    const hash = await limit(async () => {
-      const whole = await storage.readRange(state.bucket, state.key, 0, state.size);
-      // Bytes that do not decode are the image's own fault, not the scan's: no error, and not
-      // fetched again. (The reader reports what it found broken as unreadable-object.)
-      return perceptualHash(whole.bytes).catch(() => UNDECODABLE);
-    });
-    await deps.store.setPerceptualHash(state.source, state.bucket, state.key, state.etag, hash);
-    state.perceptualHash = hash;
-    return hash === UNDECODABLE ? null : hash;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    // Gone since it was listed (edge devices delete by design): nothing to compare, not an error.
-    if (code === 'NoSuchKey' || code === 'NotFound') return null;
-    errors.push(`perceptual hash of ${state.bucket}/${state.key} failed: ${describeS3Error(error)}`);
-    return null;
+/** A suspicious image with its parsed hash, waiting for the production image nearest to it. */
+interface Copy {
+  state: ObjectState;
+  words: HashWords;
+  best: { original: ObjectState; distance: number } | null;
+}
+
+/** One run of the check: the hashing it does, and what went wrong. */
+class CopyCheck {
+  readonly errors: string[] = [];
+  hashed = 0;
+  private readonly hashing = pLimit(HASH_PARALLEL);
+  readonly production: BucketRef[];
+  private readonly maxDistance: number;
+
+  constructor(private readonly deps: ScanDeps) {
+    this.production = productionLocations(deps);
+    this.maxDistance = deps.config.scan.copyMaxDistance;
+  }
+
+  /** Whether a copy found by an earlier scan still counts under today's settings. */
+  storedMatchHolds(match: CopyMatch): boolean {
+    return match.by === 'etag' || match.distance <= this.maxDistance;
+  }
+
+  /** The perceptual hashes of these images, computed (a whole-image read each) where not stored. */
+  async hashes(states: ObjectState[]): Promise<Array<string | null>> {
+    return Promise.all(states.map((state) => this.hashing(() => this.hash(state))));
+  }
+
+  private async hash(state: ObjectState): Promise<string | null> {
+    if (state.perceptualHash === UNDECODABLE) return null;
+    if (state.perceptualHash) return state.perceptualHash;
+    if (state.size > MAX_HASH_BYTES) return null;
+    try {
+      const { storage, limit } = this.deps.source(state.source);
+      const hash = await limit(async () => {
+        const whole = await storage.readRange(state.bucket, state.key, 0, state.size);
+        // Bytes that do not decode are the image's own fault, not the scan's: no error, and not
+        // fetched again. (The reader reports what it found broken as unreadable-object.)
+        return perceptualHash(whole.bytes).catch(() => UNDECODABLE);
+      });
+      await this.deps.store.setPerceptualHash(state.source, state.bucket, state.key, state.etag, hash);
+      state.perceptualHash = hash;
+      this.hashed += 1;
+      return hash === UNDECODABLE ? null : hash;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      // Gone since it was listed (edge devices delete by design): nothing to compare, not an error.
+      if (code === 'NoSuchKey' || code === 'NotFound') return null;
+      this.errors.push(`perceptual hash of ${state.bucket}/${state.key} failed: ${describeS3Error(error)}`);
+      return null;
+    }
+  }
+
+  /**
+   * Compares the copies with every production image that could be their original: those taken
+   * within seconds of them when every copy has an EXIF time (`windows`), else all of production.
+   */
+  async match(copies: Copy[], windows: CaptureWindow[] | null): Promise<CopyHit[]> {
+    for (const location of this.production) {
+      for await (const page of this.candidates(location, windows)) {
+        const hashes = await this.hashes(page);
+        page.forEach((original, i) => {
+          const hash = hashes[i];
+          if (hash) this.compare(copies, original, hashWords(hash));
+        });
+      }
+    }
+    return copies.flatMap(({ state, best }) =>
+      best === null
+        ? []
+        : [
+            {
+              state,
+              copyOf: {
+                source: best.original.source,
+                bucket: best.original.bucket,
+                key: best.original.key,
+                by: 'perceptual-hash' as const,
+                distance: best.distance,
+              },
+            },
+          ],
+    );
+  }
+
+  /** The images of a production bucket a copy in `windows` could come from, a page at a time. */
+  private async *candidates(
+    location: BucketRef,
+    windows: CaptureWindow[] | null,
+  ): AsyncGenerator<ObjectState[]> {
+    const { store } = this.deps;
+    if (windows === null) {
+      let after: string | null = null;
+      for (;;) {
+        const page = await store.listObjectStates(location.source, location.bucket, after, CANDIDATE_PAGE);
+        yield page.filter((state) => state.isImage);
+        if (page.length < CANDIDATE_PAGE) return;
+        after = page[page.length - 1]!.key;
+      }
+    }
+    const keys = await store.copyCandidateKeys(location, windows);
+    for (let i = 0; i < keys.length; i += CANDIDATE_PAGE) {
+      const states = await store.getObjectStates(
+        location.source,
+        location.bucket,
+        keys.slice(i, i + CANDIDATE_PAGE),
+      );
+      // In key order, so that the first of equally near originals wins as in a full pass.
+      yield keys.slice(i, i + CANDIDATE_PAGE).flatMap((key) => {
+        const state = states.get(key);
+        return state ? [state] : [];
+      });
+    }
+  }
+
+  /** Keeps `original` as each copy's best match where it is the nearest so far (first wins ties). */
+  private compare(copies: Copy[], original: ObjectState, words: HashWords): void {
+    for (const copy of copies) {
+      const distance = wordsDistance(copy.words, words);
+      if (
+        distance <= this.maxDistance &&
+        (copy.best === null || distance < copy.best.distance) &&
+        corroborated(copy.state, original)
+      ) {
+        copy.best = { original, distance };
+      }
+    }
   }
 }
 
-async function* imageStates(deps: ScanDeps, source: string, bucket: string): AsyncGenerator<ObjectState> {
+/** The images among a suspicious bucket's stored states, in batches of {@link COPY_BATCH}. */
+async function* imageBatches(deps: ScanDeps, location: BucketRef): AsyncGenerator<ObjectState[]> {
   let after: string | null = null;
   for (;;) {
-    const page = await deps.store.listObjectStates(source, bucket, after, PAGE);
+    const page = await deps.store.listObjectStates(location.source, location.bucket, after, COPY_BATCH);
     // Images whose EXIF could not be read (a format exifr does not parse, a broken segment) are
     // compared too: a re-encoded copy must not escape the check by the format it was saved in.
-    for (const state of page) if (state.isImage) yield state;
-    if (page.length < PAGE) return;
+    const images = page.filter((state) => state.isImage);
+    if (images.length > 0) yield images;
+    if (page.length < COPY_BATCH) return;
     after = page[page.length - 1]!.key;
   }
 }
 
+const windowOf = (copy: Copy): CaptureWindow => {
+  const time = exifTime(copy.state)!.getTime();
+  return {
+    from: new Date(time - SAME_CAPTURE_MS),
+    to: new Date(time + SAME_CAPTURE_MS),
+    plateHash: copy.state.plateHash,
+  };
+};
+
 /**
- * Compares every image of the suspicious buckets with every production image.
- * Cost: one whole-image GET + hash per image not hashed before (production and suspicious), then a
- * linear comparison of 64-bit hashes (cheap: millions per second).
+ * Compares every image of the suspicious buckets with the production images it could copy, and
+ * hands the copies found to `onHits`, a batch at a time (a test environment may hold hundreds of
+ * thousands of them). Cost per suspicious image: a look-up by ETag; if that finds nothing, its
+ * perceptual hash (one whole-image GET the first time), then the production images taken within
+ * seconds of it, each hashed once; an image without an EXIF time is compared with all of
+ * production, in passes of up to {@link UNTIMED_BATCH} such images. A copy found once is not looked
+ * for again while its bytes stay the same.
  */
 export async function findProductionCopies(
   deps: ScanDeps,
-  suspicious: Array<{ source: string; bucket: string }>,
+  suspicious: BucketRef[],
+  onHits: (hits: CopyHit[]) => Promise<void>,
 ): Promise<CopyCheckResult> {
-  const errors: string[] = [];
-  const hits: CopyHit[] = [];
-  if (suspicious.length === 0) return { hits, errors, hashed: 0 };
-  let hashed = 0;
-  const byEtag = new Map<string, HashedImage>();
-  const production: Array<HashedImage & { hash: string }> = [];
-  for (const location of productionLocations(deps)) {
-    for await (const state of imageStates(deps, location.source, location.bucket)) {
-      const had = state.perceptualHash !== null;
-      const hash = await ensureHash(deps, state, errors);
-      if (!had && state.perceptualHash !== null) hashed += 1;
-      const image: HashedImage = {
-        source: state.source,
-        bucket: state.bucket,
-        key: state.key,
-        etag: state.etag,
-        hash,
-        captureTime: state.captureTimeOrigin === 'last-modified' ? null : state.captureTime,
-        plateHash: state.plateHash,
-      };
-      byEtag.set(state.etag, image);
-      if (hash) production.push({ ...image, hash });
+  const check = new CopyCheck(deps);
+  let found = 0;
+  const report = async (hits: CopyHit[]): Promise<void> => {
+    if (hits.length === 0) return;
+    for (const hit of hits) {
+      const stored = hit.state.copyOf;
+      if (stored === null || JSON.stringify(stored) !== JSON.stringify(hit.copyOf)) {
+        await deps.store.setCopyOf(hit.state, hit.copyOf);
+        hit.state.copyOf = hit.copyOf;
+      }
     }
-  }
-  const maxDistance = deps.config.scan.copyMaxDistance;
+    found += hits.length;
+    await onHits(hits);
+  };
+  if (suspicious.length === 0 || check.production.length === 0) return { found, errors: [], hashed: 0 };
+
+  let untimed: Copy[] = [];
   for (const location of suspicious) {
-    for await (const state of imageStates(deps, location.source, location.bucket)) {
-      const same = byEtag.get(state.etag);
-      if (same) {
-        hits.push({
-          state,
-          copyOf: { source: same.source, bucket: same.bucket, key: same.key, by: 'etag', distance: 0 },
-        });
-        continue;
-      }
-      const had = state.perceptualHash !== null;
-      const hash = await ensureHash(deps, state, errors);
-      if (!had && state.perceptualHash !== null) hashed += 1;
-      if (!hash) continue;
-      let best: { image: HashedImage; distance: number } | null = null;
-      for (const image of production) {
-        const distance = hammingDistance(hash, image.hash);
-        if (
-          distance <= maxDistance &&
-          (best === null || distance < best.distance) &&
-          corroborated(state, image)
-        ) {
-          best = { image, distance };
+    for await (const batch of imageBatches(deps, location)) {
+      const hits: CopyHit[] = [];
+      const open: ObjectState[] = [];
+      for (const state of batch) {
+        if (state.copyOf !== null && check.storedMatchHolds(state.copyOf)) {
+          hits.push({ state, copyOf: state.copyOf });
+          continue;
         }
+        if (state.copyOf !== null) {
+          // Found under a wider copyMaxDistance than today's: looked for again, as if never found.
+          await deps.store.setCopyOf(state, null);
+          state.copyOf = null;
+        }
+        open.push(state);
       }
-      if (best) {
-        const { source, bucket, key } = best.image;
-        hits.push({ state, copyOf: { source, bucket, key, by: 'perceptual-hash', distance: best.distance } });
+      const byEtag = await deps.store.findImagesByEtag(
+        check.production,
+        open.map((state) => state.etag),
+      );
+      const unmatched: ObjectState[] = [];
+      for (const state of open) {
+        const same = byEtag.get(state.etag);
+        if (same) {
+          const { source, bucket, key } = same;
+          hits.push({ state, copyOf: { source, bucket, key, by: 'etag', distance: 0 } });
+        } else unmatched.push(state);
+      }
+      const hashes = await check.hashes(unmatched);
+      const timed: Copy[] = [];
+      unmatched.forEach((state, i) => {
+        const hash = hashes[i];
+        if (!hash) return;
+        const copy: Copy = { state, words: hashWords(hash), best: null };
+        (exifTime(state) === null ? untimed : timed).push(copy);
+      });
+      if (timed.length > 0) hits.push(...(await check.match(timed, timed.map(windowOf))));
+      await report(hits);
+      if (untimed.length >= UNTIMED_BATCH) {
+        await report(await check.match(untimed, null));
+        untimed = [];
       }
     }
   }
-  return { hits, errors, hashed };
+  if (untimed.length > 0) await report(await check.match(untimed, null));
+  return { found, errors: check.errors, hashed: check.hashed };
 }

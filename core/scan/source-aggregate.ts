@@ -105,29 +105,32 @@ export async function aggregateSource(
   const suspicious = input.buckets
     .filter((b) => (!b.declared || b.testLike) && completeBuckets.has(b.bucket))
     .map((b) => ({ source: input.sourceId, bucket: b.bucket }));
-  const copies = await findProductionCopies(deps, suspicious);
+  await deps.store.upsertFindings(input.scanId, findings, input.now);
+  const ctx = deps.ruleContext(input.sourceId, input.now);
+  const copies = await findProductionCopies(deps, suspicious, async (hits) => {
+    const copyFindings = hits.flatMap((hit) => {
+      const bucket = input.buckets.find((b) => b.bucket === hit.state.bucket)!;
+      const listed = {
+        key: hit.state.key,
+        etag: hit.state.etag,
+        size: hit.state.size,
+        lastModified: hit.state.lastModified,
+      };
+      const snapshot = toSnapshot(listed, hit.state, {
+        bucketDeclared: bucket.declared,
+        bucketTestLike: bucket.testLike,
+        register: null,
+        copyOf: hit.copyOf,
+      });
+      return evaluateObject(snapshot, ctx).findings.filter(
+        (f) => f.rule === 'production-data-outside-production',
+      );
+    });
+    await deps.store.upsertFindings(input.scanId, copyFindings, input.now);
+  });
   errors.push(...copies.errors);
   if (copies.hashed > 0)
     notes.push(`perceptual hashes computed for ${copies.hashed} images (whole-image reads)`);
-  const ctx = deps.ruleContext(input.sourceId, input.now);
-  for (const hit of copies.hits) {
-    const bucket = input.buckets.find((b) => b.bucket === hit.state.bucket)!;
-    const listed = {
-      key: hit.state.key,
-      etag: hit.state.etag,
-      size: hit.state.size,
-      lastModified: hit.state.lastModified,
-    };
-    const snapshot = toSnapshot(listed, hit.state, {
-      bucketDeclared: bucket.declared,
-      bucketTestLike: bucket.testLike,
-      register: null,
-      copyOf: hit.copyOf,
-    });
-    const verdict = evaluateObject(snapshot, ctx);
-    findings.push(...verdict.findings.filter((f) => f.rule === 'production-data-outside-production'));
-  }
-  await deps.store.upsertFindings(input.scanId, findings, input.now);
 
   // Only a complete look at a bucket proves that what was not seen is gone, and only while this is
   // the source's newest scan and still running: an older or cancelled scan did not list what a

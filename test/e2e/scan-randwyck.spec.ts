@@ -245,34 +245,46 @@ describe('end-to-end scan of the Randwyck scenario', function () {
       (o) => o.bucket === 'ars-violations' && o.kind === 'image' && o.size > 2048,
     )!;
     try {
-      // A production image whose EXIF reads fine but whose markers after it are garbage: the reader
-      // sees nothing wrong in its head, the perceptual hash cannot decode it.
+      // Images whose EXIF reads fine but whose markers after it are garbage: the reader sees nothing
+      // wrong in their heads, the perceptual hash cannot decode them.
       const { bytes } = await sink.storage.readRange(production.bucket, production.key, 0, 65_536);
       const { jpegExifExtent } = await import('../../core/exif/image-head.js');
       const extent = jpegExifExtent(bytes);
       if (extent.kind !== 'exif') expect.fail('the production image has no EXIF segment');
-      const junk = Buffer.alloc(300_000, 0x5a);
-      const garbage = Buffer.concat([bytes.subarray(0, extent.end), junk, Buffer.from([0xff, 0xd9])]);
-      await sink.putObject('ars-violations', 'broken/frame.jpg', garbage, { 'Content-Type': 'image/jpeg' });
-      await sink.putObject('ars-acc-2019', 'broken/frame.jpg', garbage, { 'Content-Type': 'image/jpeg' });
+      const garbage = (fill: number) =>
+        Buffer.concat([
+          bytes.subarray(0, extent.end),
+          Buffer.alloc(300_000, fill),
+          Buffer.from([0xff, 0xd9]),
+        ]);
+      await sink.putObject('ars-violations', 'broken/frame.jpg', garbage(0x5a), {
+        'Content-Type': 'image/jpeg',
+      });
+      await sink.putObject('ars-acc-2019', 'broken/frame.jpg', garbage(0x5a), {
+        'Content-Type': 'image/jpeg',
+      });
+      // Not a byte copy of anything: the check must hash it to compare it.
+      await sink.putObject('ars-acc-2019', 'broken/other.jpg', garbage(0x3c), {
+        'Content-Type': 'image/jpeg',
+      });
     } finally {
       sink.close();
     }
     const rescan = await runScan(runtime, { sources: ['vendor-ars'], now: world.now, pollMs: 50 });
     expect(rescan.scan.status, rescan.scan.errors.join('\n')).to.equal('completed');
-    const copy = rescan.findings.find(
-      (f) =>
-        f.bucket === 'ars-acc-2019' &&
-        f.key === 'broken/frame.jpg' &&
-        f.rule === 'production-data-outside-production',
-    )!;
-    expect(copy.details['copyOf']).to.deep.include({
+    const copyOf = (key: string) =>
+      rescan.findings.find(
+        (f) =>
+          f.bucket === 'ars-acc-2019' && f.key === key && f.rule === 'production-data-outside-production',
+      )?.details['copyOf'];
+    expect(copyOf('broken/frame.jpg')).to.deep.include({
       bucket: 'ars-violations',
       key: 'broken/frame.jpg',
       by: 'etag',
     });
-    const [state] = await db.store.listObjectStates('vendor-ars', 'ars-violations', 'broken/', 1);
-    expect(state).to.include({ key: 'broken/frame.jpg', readError: null, perceptualHash: 'undecodable' });
+    expect(copyOf('broken/other.jpg')).to.equal(undefined);
+    const [state] = await db.store.listObjectStates('vendor-ars', 'ars-acc-2019', 'broken/frame.jpg', 1);
+    expect(state).to.include({ key: 'broken/other.jpg', readError: null, perceptualHash: 'undecodable' });
     // Kept as undecodable: the next scan does not fetch it whole again.
     stack.gateway.resetCounts();
     const again = await runScan(runtime, { sources: ['vendor-ars'], now: world.now, pollMs: 50 });

@@ -39,7 +39,9 @@ export interface RegisterQuery {
 }
 
 // NUL cannot occur in a source id, an object key as exported, or a hex hash, so joined keys are unique.
-const keyOf = (source: string, key: string): string => `${source}\u0000${key}`;
+// Keys are compared in NFC: a back office exports `Maastricht/Ü…` composed, while a client on macOS
+// may have stored the object decomposed (U + combining diaeresis); S3 keeps the bytes it was given.
+const keyOf = (source: string, key: string): string => `${source}\u0000${key.normalize('NFC')}`;
 const slotOf = (source: string, hash: string, slot: number): string => `${source}\u0000${hash}\u0000${slot}`;
 
 /**

@@ -51,6 +51,24 @@ describe('matchRegister', () => {
     });
   });
 
+  describe('by key, in any Unicode normal form', () => {
+    const composed = 'cam1/Mu\u0308nsterstraat/img-1.jpg'.normalize('NFC');
+    const decomposed = composed.normalize('NFD');
+
+    it('matches a key stored decomposed against a register row written composed, and back', () => {
+      expect(composed).not.to.equal(decomposed);
+      const byComposed = buildRegisterIndex([entry({ source: 'vendor-1', captureTime: '', key: composed })]);
+      expect(matchRegister(byComposed, query({ key: decomposed })).by).to.equal('key');
+      const byDecomposed = buildRegisterIndex([
+        entry({ source: 'vendor-1', captureTime: '', key: decomposed }),
+      ]);
+      expect(matchRegister(byDecomposed, query({ key: composed })).by).to.equal('key');
+      expect(matchRegister(byComposed, query({ key: composed.replace('\u00fc', 'u') })).matched).to.equal(
+        false,
+      );
+    });
+  });
+
   describe('by capture time and plate', () => {
     const register = entry({
       source: 'vendor-1',

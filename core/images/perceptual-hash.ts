@@ -96,6 +96,18 @@ export async function differenceHash(bytes: Buffer): Promise<string> {
   return bitsToHex(bits);
 }
 
+/**
+ * What is kept in place of the hash of an image that does not decode, so that it is not fetched
+ * whole again while its bytes stay the same. It names the decoder: a later sharp or libvips may
+ * decode the image, and an image marked by another decoder is hashed again.
+ */
+export const UNDECODABLE_MARK = `undecodable by sharp ${sharp.versions.sharp ?? 'unknown'} (libvips ${sharp.versions.vips})`;
+
+/** Whether a kept hash is the mark of an image that did not decode, by this decoder or another. */
+export function isUndecodableMark(value: string): boolean {
+  return value.startsWith('undecodable');
+}
+
 /** Whether a string is a 64-bit hash as these functions write it (16 hex digits). */
 export function isPerceptualHash(value: string): boolean {
   return HASH_PATTERN.test(value);

@@ -10,7 +10,14 @@
  */
 import pLimit from 'p-limit';
 import type { CopyMatch } from '../model.js';
-import { hashWords, perceptualHash, wordsDistance, type HashWords } from '../images/perceptual-hash.js';
+import {
+  hashWords,
+  isUndecodableMark,
+  perceptualHash,
+  UNDECODABLE_MARK,
+  wordsDistance,
+  type HashWords,
+} from '../images/perceptual-hash.js';
 import { classifyBucketName } from '../rules/bucket-names.js';
 import type { BucketRef, CaptureWindow, ObjectState } from '../store/store.js';
 import { describeS3Error } from '../storage/s3-storage.js';
@@ -76,13 +83,6 @@ export function productionLocations(deps: ScanDeps): BucketRef[] {
   );
 }
 
-/**
- * Kept as the perceptual hash of an image that does not decode, so that it is not fetched whole
- * again at every scan while its bytes stay the same. Such an image can still be copied byte for
- * byte: its ETag is compared all the same.
- */
-const UNDECODABLE = 'undecodable';
-
 /** A suspicious image with its parsed hash, waiting for the production image nearest to it. */
 interface Copy {
   state: ObjectState;
@@ -114,8 +114,10 @@ class CopyCheck {
   }
 
   private async hash(state: ObjectState): Promise<string | null> {
-    if (state.perceptualHash === UNDECODABLE) return null;
-    if (state.perceptualHash) return state.perceptualHash;
+    // An image that does not decode is still compared by ETag, and is not fetched whole again while
+    // its bytes and the decoder stay the same.
+    if (state.perceptualHash === UNDECODABLE_MARK) return null;
+    if (state.perceptualHash && !isUndecodableMark(state.perceptualHash)) return state.perceptualHash;
     if (state.size > MAX_HASH_BYTES) return null;
     try {
       const { storage, limit } = this.deps.source(state.source);
@@ -123,12 +125,12 @@ class CopyCheck {
         const whole = await storage.readRange(state.bucket, state.key, 0, state.size);
         // Bytes that do not decode are the image's own fault, not the scan's: no error, and not
         // fetched again. (The reader reports what it found broken as unreadable-object.)
-        return perceptualHash(whole.bytes).catch(() => UNDECODABLE);
+        return perceptualHash(whole.bytes).catch(() => UNDECODABLE_MARK);
       });
       await this.deps.store.setPerceptualHash(state.source, state.bucket, state.key, state.etag, hash);
       state.perceptualHash = hash;
       this.hashed += 1;
-      return hash === UNDECODABLE ? null : hash;
+      return hash === UNDECODABLE_MARK ? null : hash;
     } catch (error) {
       const code = (error as { code?: string }).code;
       // Gone since it was listed (edge devices delete by design): nothing to compare, not an error.

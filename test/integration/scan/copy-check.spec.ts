@@ -9,6 +9,7 @@ import type { Finding } from '../../../core/model.js';
 import type { ObjectState } from '../../../core/store/store.js';
 import { generateCameraImage, reencode, toExifTime } from '../../../fixtures/camera-image.js';
 import { s3Sink } from '../../../fixtures/s3-sink.js';
+import { isPerceptualHash, UNDECODABLE_MARK } from '../../../core/images/perceptual-hash.js';
 import { BULK_BUCKET, bulkKey, useBulkWorld } from '../../helpers/bulk-world.js';
 import { openTestRuntime } from '../../helpers/runtime.js';
 
@@ -152,5 +153,22 @@ describe('the copy check', function () {
     const afterChange = await scan();
     expect(copyFinding(afterChange, 'copy-5.jpg')).to.equal(undefined);
     expect((await bulk.db.store.getFinding(kept!.id))?.status).to.equal('remediated');
+  });
+
+  it('hashes again an image marked undecodable by another decoder, and only then', async () => {
+    const unrelated = async () =>
+      (await bulk.db.store.getObjectStates('edge-bulk', COPIES, ['unrelated.jpg'])).get('unrelated.jpg')!;
+    const { etag } = await unrelated();
+    const mark = (value: string) =>
+      bulk.db.store.setPerceptualHash('edge-bulk', COPIES, 'unrelated.jpg', etag, value);
+
+    await mark(UNDECODABLE_MARK);
+    await scan();
+    expect(readsIn(COPIES), 'marked by this decoder').to.equal(0);
+
+    await mark('undecodable by sharp 0.30.0 (libvips 8.12.0)');
+    await scan();
+    expect(readsIn(COPIES), 'marked by another decoder').to.equal(1);
+    expect(isPerceptualHash((await unrelated()).perceptualHash!)).to.equal(true);
   });
 });

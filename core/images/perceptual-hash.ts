@@ -139,7 +139,7 @@ export interface HashWords {
  */
 export function hashWords(hash: string): HashWords {
   if (!HASH_PATTERN.test(hash)) {
-    throw new Error(`a perceptual hash has 16 hex digits, got "${hash}"`);
+    throw new Error(`expected a 16-hex-digit perceptual hash, got "${hash}"`);
   }
   return { high: parseInt(hash.slice(0, 8), 16), low: parseInt(hash.slice(8), 16) };
 }

@@ -175,10 +175,10 @@ async function readChanged(
     result.unserved.add(listed.key);
     return read.state;
   }
-  // The same bytes (a new LastModified alone) keep their perceptual hash (no whole-image read) and
-  // what they were found to copy.
+  // The same bytes (a new LastModified alone) keep their perceptual hash: no whole-image read. (What
+  // they copy the store keeps by itself; see Store.putObjectStates.)
   const state = sameBytes(previous, listed)
-    ? { ...read.state, perceptualHash: previous.perceptualHash, copyOf: previous.copyOf }
+    ? { ...read.state, perceptualHash: previous.perceptualHash }
     : read.state;
   result.changedStates.push(state);
   return state;

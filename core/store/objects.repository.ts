@@ -35,7 +35,16 @@ ON CONFLICT (source, bucket, key) DO UPDATE SET
   signals = EXCLUDED.signals,
   perceptual_hash = EXCLUDED.perceptual_hash,
   read_settings = EXCLUDED.read_settings,
-  copy_of = EXCLUDED.copy_of,
+  -- What an object copies is decided here, not by the writer's state (which may be older than a
+  -- copy check that ran meanwhile): kept while the bytes and what EXIF says of the capture stay the
+  -- same (a re-read under new settings may find another plate or time, which the match rested on).
+  copy_of = CASE
+    WHEN objects.etag = EXCLUDED.etag AND objects.size = EXCLUDED.size
+      AND objects.capture_time IS NOT DISTINCT FROM EXCLUDED.capture_time
+      AND objects.capture_time_origin IS NOT DISTINCT FROM EXCLUDED.capture_time_origin
+      AND objects.plate_hash IS NOT DISTINCT FROM EXCLUDED.plate_hash
+    THEN objects.copy_of
+  END,
   updated_at = EXCLUDED.updated_at`;
 
 function columns(batch: ObjectState[]): unknown[] {
@@ -57,7 +66,8 @@ function columns(batch: ObjectState[]): unknown[] {
     batch.map((o) => JSON.stringify({ metadata: o.signals.metadata, exif: o.signals.exif })),
     batch.map((o) => o.perceptualHash),
     batch.map((o) => o.readSettings),
-    batch.map((o) => (o.copyOf === null ? null : JSON.stringify(o.copyOf))),
+    // A new row copies nothing yet; see copy_of in PUT_SQL for a row that exists.
+    batch.map(() => null),
   ];
 }
 
@@ -65,14 +75,14 @@ function columns(batch: ObjectState[]): unknown[] {
 // statistics, as CANDIDATE_KEYS_SQL below.
 const ETAG_SQL = `
 SELECT DISTINCT ON (etag) ${OBJECT_COLUMNS}
-FROM unnest($1::text[], $2::text[]) AS location(in_source, in_bucket)
+FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS location(in_source, in_bucket, in_position)
 CROSS JOIN unnest($3::text[]) AS wanted(in_etag)
 CROSS JOIN LATERAL (
   SELECT o.* FROM objects o
   WHERE o.source = location.in_source AND o.bucket = location.in_bucket AND o.is_image AND o.etag = wanted.in_etag
   OFFSET 0
 ) AS found
-ORDER BY etag, source, bucket, key`;
+ORDER BY etag, in_position, key`;
 
 // One index range scan per window (objects_exif_time_idx: source and bucket, then the time), and the
 // images without an EXIF time from their own partial index. Plans that need no table statistics

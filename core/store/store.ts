@@ -63,7 +63,8 @@ export interface ObjectState {
   perceptualHash: string | null;
   /**
    * The production image this object was found to copy (objects outside production only), kept
-   * while its bytes stay the same: the copy stays a finding after its original is deleted.
+   * while its bytes and EXIF capture facts stay the same: the copy stays a finding after its
+   * original is deleted. Written by setCopyOf only (see putObjectStates).
    */
   copyOf: CopyMatch | null;
   /**
@@ -296,7 +297,11 @@ export interface Store {
 
   /** States of the given keys of one bucket, for incremental reads (unknown keys are absent). */
   getObjectStates(source: string, bucket: string, keys: string[]): Promise<Map<string, ObjectState>>;
-  /** Inserts or replaces object states by (source, bucket, key); the last state of a key wins. */
+  /**
+   * Inserts or replaces object states by (source, bucket, key); the last state of a key wins. Their
+   * `copyOf` is not written: a new row copies nothing, and a replaced row keeps what it copies while
+   * its ETag, size, capture time and plate hash stay the same (else it is cleared); see setCopyOf.
+   */
   putObjectStates(states: ObjectState[]): Promise<void>;
   /**
    * Every `every`-th key stored for a bucket, in S3's byte order: the boundaries of key-range shards
@@ -339,8 +344,8 @@ export interface Store {
   /** Stores (or clears, with null) the production image an object copies, only while it has `etag`. */
   setCopyOf(object: ObjectVersion, copyOf: CopyMatch | null): Promise<boolean>;
   /**
-   * One image per given ETag among the images stored for `locations` (the first by source, bucket
-   * and key); ETags no image there has are absent.
+   * One image per given ETag among the images stored for `locations` (the first by the order of
+   * `locations`, then by key); ETags no image there has are absent.
    */
   findImagesByEtag(locations: BucketRef[], etags: string[]): Promise<Map<string, ObjectState>>;
   /**

@@ -83,6 +83,15 @@ export function productionLocations(deps: ScanDeps): BucketRef[] {
   );
 }
 
+/**
+ * Whether a copy found by an earlier scan still counts: its original's bucket is still production
+ * (config may have dropped or renamed it), and a perceptual match is within today's distance.
+ */
+export function storedMatchHolds(match: CopyMatch, production: BucketRef[], maxDistance: number): boolean {
+  if (!production.some((p) => p.source === match.source && p.bucket === match.bucket)) return false;
+  return match.by === 'etag' || match.distance <= maxDistance;
+}
+
 /** A suspicious image with its parsed hash, waiting for the production image nearest to it. */
 interface Copy {
   state: ObjectState;
@@ -95,6 +104,8 @@ class CopyCheck {
   readonly errors: string[] = [];
   hashed = 0;
   private readonly hashing = pLimit(HASH_PARALLEL);
+  /** Object versions this check could not fetch, by JSON of (source, bucket, key, etag). */
+  private readonly unfetched = new Set<string>();
   readonly production: BucketRef[];
   private readonly maxDistance: number;
 
@@ -103,9 +114,9 @@ class CopyCheck {
     this.maxDistance = deps.config.scan.copyMaxDistance;
   }
 
-  /** Whether a copy found by an earlier scan still counts under today's settings. */
+  /** Whether a copy found by an earlier scan still counts under today's config. */
   storedMatchHolds(match: CopyMatch): boolean {
-    return match.by === 'etag' || match.distance <= this.maxDistance;
+    return storedMatchHolds(match, this.production, this.maxDistance);
   }
 
   /** The perceptual hashes of these images, computed (a whole-image read each) where not stored. */
@@ -114,6 +125,10 @@ class CopyCheck {
   }
 
   private async hash(state: ObjectState): Promise<string | null> {
+    // An image that could not be fetched is a candidate of many batches (one without an EXIF time,
+    // of every batch): it is asked for once per check, and its error reported once.
+    const version = JSON.stringify([state.source, state.bucket, state.key, state.etag]);
+    if (this.unfetched.has(version)) return null;
     // An image that does not decode is still compared by ETag, and is not fetched whole again while
     // its bytes and the decoder stay the same.
     if (state.perceptualHash === UNDECODABLE_MARK) return null;
@@ -132,6 +147,7 @@ class CopyCheck {
       this.hashed += 1;
       return hash === UNDECODABLE_MARK ? null : hash;
     } catch (error) {
+      this.unfetched.add(version);
       const code = (error as { code?: string }).code;
       // Gone since it was listed (edge devices delete by design): nothing to compare, not an error.
       if (code === 'NoSuchKey' || code === 'NotFound') return null;
@@ -202,7 +218,10 @@ class CopyCheck {
     }
   }
 
-  /** Keeps `original` as each copy's best match where it is the nearest so far (first wins ties). */
+  /**
+   * Keeps `original` as each copy's best match where it is the nearest so far: of equally near
+   * originals, the first in the order of production's buckets in the config, then of keys.
+   */
   private compare(copies: Copy[], original: ObjectState, words: HashWords): void {
     for (const copy of copies) {
       const distance = wordsDistance(copy.words, words);
@@ -281,7 +300,8 @@ export async function findProductionCopies(
           continue;
         }
         if (state.copyOf !== null) {
-          // Found under a wider copyMaxDistance than today's: looked for again, as if never found.
+          // Found under another config (a wider copyMaxDistance, an original's bucket that was
+          // production then): looked for again, as if never found.
           await deps.store.setCopyOf(state, null);
           state.copyOf = null;
         }

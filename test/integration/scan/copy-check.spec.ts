@@ -171,4 +171,41 @@ describe('the copy check', function () {
     expect(readsIn(COPIES), 'marked by another decoder').to.equal(1);
     expect(isPerceptualHash((await unrelated()).perceptualHash!)).to.equal(true);
   });
+
+  it('asks once per check for a production image it could not fetch, and says so once', async () => {
+    const key = 'zz/no-exif.jpg';
+    const plain = await generateCameraImage({ width: 96, height: 72, noise: 0, seed: 4242 });
+    const sink = s3Sink(bulk.world.stack);
+    try {
+      await sink.putObject(BULK_BUCKET, key, await reencode(plain, 80, { keepExif: false }), {});
+    } finally {
+      sink.close();
+    }
+    await scan();
+    // As if hashed by an older decoder: this check must fetch it again.
+    const { etag } = (await bulk.db.store.getObjectStates('edge-bulk', BULK_BUCKET, [key])).get(key)!;
+    await bulk.db.store.setPerceptualHash('edge-bulk', BULK_BUCKET, key, etag, 'undecodable by sharp 0.1.0');
+    // A copy with an EXIF time and one without: a production image without one is a candidate of both.
+    const time = new Date(bulk.world.now.getTime() - 7 * 3_600_000 - 13 * 60_000);
+    const exif = toExifTime(time, 'Europe/Amsterdam').dateTime;
+    await put(
+      'zz-timed.jpg',
+      await generateCameraImage({ width: 96, height: 72, seed: 777, captureTime: exif }),
+    );
+    const other = await generateCameraImage({ width: 96, height: 72, seed: 778 });
+    await put('zz-stripped.jpg', await reencode(other, 80, { keepExif: false }));
+
+    const { config } = await bulk.world.config();
+    const runtime = await openTestRuntime(config, bulk.db.store);
+    bulk.world.stack.gateway.setFaults({ failRate: 0, failStatus: 500, failKeys: [key] });
+    try {
+      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: bulk.world.now, pollMs: 50 });
+      expect(outcome.scan.status).to.equal('incomplete');
+      const about = outcome.scan.errors.filter((e) => e.includes(`perceptual hash of ${BULK_BUCKET}/${key}`));
+      expect(about, outcome.scan.errors.join('\n')).to.have.length(1);
+    } finally {
+      bulk.world.stack.gateway.setFaults({ failRate: 0 });
+      await runtime.dispose();
+    }
+  });
 });

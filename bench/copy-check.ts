@@ -20,17 +20,11 @@ import { findProductionCopies } from '../core/scan/copy-check.js';
 import { ScanDeps } from '../core/scan/scan-deps.js';
 import { openDb, openStore, type ObjectState, type Store } from '../core/store/index.js';
 import { seededRandom } from '../fixtures/random.js';
+import { integerOption } from './options.js';
+import { spread } from './report.js';
 
 const USAGE =
   'Usage: npm run bench:copies -- [--production P] [--copies S] [--untimed U] [--runs R] [--postgres URL]';
-
-function positiveInt(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new Error(`--${name}: must be a whole number (got "${value}")\n${USAGE}`);
-  return n;
-}
 
 const { values } = parseArgs({
   options: {
@@ -42,10 +36,10 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const P = positiveInt(values.production, 200_000, 'production');
-const S = positiveInt(values.copies, 2_000, 'copies');
-const U = Math.min(S, positiveInt(values.untimed, 20, 'untimed'));
-const RUNS = Math.max(1, positiveInt(values.runs, 3, 'runs'));
+const P = integerOption('production', values.production, 200_000, { usage: USAGE });
+const S = integerOption('copies', values.copies, 2_000, { usage: USAGE });
+const U = Math.min(S, integerOption('untimed', values.untimed, 20, { min: 0, usage: USAGE }));
+const RUNS = integerOption('runs', values.runs, 3, { usage: USAGE });
 
 const random = seededRandom(20261125);
 const hex = (digits: number): string =>
@@ -142,7 +136,7 @@ async function measure<T>(task: () => Promise<T>): Promise<{ ms: number; heapMiB
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number => spread(xs).median;
 
 async function main(): Promise<void> {
   const directory = await mkdtemp(join(tmpdir(), 'anpr-bench-copies-'));

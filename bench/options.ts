@@ -32,13 +32,25 @@ const USAGE = `Usage: npm run bench -- [--n N] [--scale S] [--concurrency C] [--
                         [--runs R] [--process-runs R] [--pool P] [--upload-concurrency U] [--pin] [--cpu-prof DIR]
                         [--out FILE]`;
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
+/**
+ * The integer a `--name` option gives, at least `min` (default 1), or `fallback` when it is absent.
+ * @throws Error naming the option, with `usage`, on anything else.
+ */
+export function integerOption(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  { min = 1, usage = USAGE }: { min?: number; usage?: string } = {},
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`--${name}: must be a positive integer (got "${value}")\n${USAGE}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`--${name}: must be an integer of at least ${min} (got "${value}")\n${usage}`);
   return n;
 }
+
+const positiveInt = (name: string, value: string | undefined, fallback: number): number =>
+  integerOption(name, value, fallback);
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({

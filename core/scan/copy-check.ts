@@ -99,6 +99,10 @@ interface Copy {
   best: { original: ObjectState; distance: number } | null;
 }
 
+/** An object version as one string, for sets. */
+const versionOf = (state: ObjectState): string =>
+  JSON.stringify([state.source, state.bucket, state.key, state.etag]);
+
 /** One run of the check: the hashing it does, and what went wrong. */
 class CopyCheck {
   readonly errors: string[] = [];
@@ -121,19 +125,28 @@ class CopyCheck {
 
   /** The perceptual hashes of these images, computed (a whole-image read each) where not stored. */
   async hashes(states: ObjectState[]): Promise<Array<string | null>> {
-    return Promise.all(states.map((state) => this.hashing(() => this.hash(state))));
+    return Promise.all(
+      states.map((state) => {
+        const known = this.knownHash(state);
+        return known === undefined ? this.hashing(() => this.fetchHash(state)) : known;
+      }),
+    );
   }
 
-  private async hash(state: ObjectState): Promise<string | null> {
-    // An image that could not be fetched is a candidate of many batches (one without an EXIF time,
-    // of every batch): it is asked for once per check, and its error reported once.
-    const version = JSON.stringify([state.source, state.bucket, state.key, state.etag]);
-    if (this.unfetched.has(version)) return null;
+  /** The hash this check has without a read (null: none to be had), or undefined: fetch it. */
+  private knownHash(state: ObjectState): string | null | undefined {
     // An image that does not decode is still compared by ETag, and is not fetched whole again while
     // its bytes and the decoder stay the same.
     if (state.perceptualHash === UNDECODABLE_MARK) return null;
     if (state.perceptualHash && !isUndecodableMark(state.perceptualHash)) return state.perceptualHash;
     if (state.size > MAX_HASH_BYTES) return null;
+    // An image that could not be fetched is a candidate of many batches (one without an EXIF time,
+    // of every batch): it is asked for once per check, and its error reported once.
+    if (this.unfetched.has(versionOf(state))) return null;
+    return undefined;
+  }
+
+  private async fetchHash(state: ObjectState): Promise<string | null> {
     try {
       const { storage, limit } = this.deps.source(state.source);
       const hash = await limit(async () => {
@@ -147,7 +160,7 @@ class CopyCheck {
       this.hashed += 1;
       return hash === UNDECODABLE_MARK ? null : hash;
     } catch (error) {
-      this.unfetched.add(version);
+      this.unfetched.add(versionOf(state));
       const code = (error as { code?: string }).code;
       // Gone since it was listed (edge devices delete by design): nothing to compare, not an error.
       if (code === 'NoSuchKey' || code === 'NotFound') return null;
@@ -205,13 +218,10 @@ class CopyCheck {
     }
     const keys = await store.copyCandidateKeys(location, windows);
     for (let i = 0; i < keys.length; i += CANDIDATE_PAGE) {
-      const states = await store.getObjectStates(
-        location.source,
-        location.bucket,
-        keys.slice(i, i + CANDIDATE_PAGE),
-      );
+      const page = keys.slice(i, i + CANDIDATE_PAGE);
+      const states = await store.getObjectStates(location.source, location.bucket, page);
       // In key order, so that the first of equally near originals wins as in a full pass.
-      yield keys.slice(i, i + CANDIDATE_PAGE).flatMap((key) => {
+      yield page.flatMap((key) => {
         const state = states.get(key);
         return state ? [state] : [];
       });

@@ -22,13 +22,13 @@ describe('the copy check', function () {
   this.timeout(120_000);
   const bulk = useBulkWorld(OBJECTS);
 
-  async function scan(): Promise<ScanOutcome> {
+  async function scan(status: 'completed' | 'incomplete' = 'completed'): Promise<ScanOutcome> {
     const { config } = await bulk.world.config();
     const runtime = await openTestRuntime(config, bulk.db.store);
     try {
       bulk.world.stack.gateway.resetCounts();
       const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: bulk.world.now, pollMs: 50 });
-      expect(outcome.scan.status, outcome.scan.errors.join('\n')).to.equal('completed');
+      expect(outcome.scan.status, outcome.scan.errors.join('\n')).to.equal(status);
       return outcome;
     } finally {
       await runtime.dispose();
@@ -42,25 +42,33 @@ describe('the copy check', function () {
   const production = (): Promise<ObjectState[]> =>
     bulk.db.store.listObjectStates('edge-bulk', BULK_BUCKET, null, 1000);
 
-  async function original(index: number): Promise<{ state: ObjectState; bytes: Buffer }> {
-    const state = (await production()).find((s) => s.key === bulkKey(index))!;
+  async function withSink<T>(use: (sink: ReturnType<typeof s3Sink>) => Promise<T>): Promise<T> {
     const sink = s3Sink(bulk.world.stack);
     try {
-      const { bytes } = await sink.storage.readRange(BULK_BUCKET, state.key, 0, state.size);
-      return { state, bytes };
+      return await use(sink);
     } finally {
       sink.close();
     }
   }
 
-  async function put(key: string, bytes: Buffer): Promise<void> {
-    const sink = s3Sink(bulk.world.stack);
-    try {
-      await sink.makeBucket(COPIES);
-      await sink.putObject(COPIES, key, bytes, { 'Content-Type': 'image/jpeg' });
-    } finally {
-      sink.close();
-    }
+  async function original(index: number): Promise<{ state: ObjectState; bytes: Buffer }> {
+    const state = (await production()).find((s) => s.key === bulkKey(index))!;
+    const { bytes } = await withSink((sink) => sink.storage.readRange(BULK_BUCKET, state.key, 0, state.size));
+    return { state, bytes };
+  }
+
+  const put = (key: string, bytes: Buffer, bucket = COPIES): Promise<void> =>
+    withSink(async (sink) => {
+      await sink.makeBucket(bucket);
+      await sink.putObject(bucket, key, bytes, { 'Content-Type': 'image/jpeg' });
+    });
+
+  /** A photo of its own (`seed`), taken `minutesAgo` as its EXIF says, or without EXIF (null). */
+  async function photo(seed: number, minutesAgo: number | null): Promise<Buffer> {
+    const scene = { width: 96, height: 72, noise: 0, seed };
+    if (minutesAgo === null) return reencode(await generateCameraImage(scene), 80, { keepExif: false });
+    const time = new Date(bulk.world.now.getTime() - minutesAgo * 60_000);
+    return generateCameraImage({ ...scene, captureTime: toExifTime(time, 'Europe/Amsterdam').dateTime });
   }
 
   const copyFinding = (outcome: ScanOutcome, key: string): Finding | undefined =>
@@ -76,17 +84,7 @@ describe('the copy check', function () {
     await put('copy-5.jpg', await reencode(five.bytes, 60));
     await put('exact-7.jpg', seven.bytes);
     // A photo of its own, taken at a time no production image was.
-    const time = new Date(bulk.world.now.getTime() - 30 * 3_600_000 - 17 * 60_000);
-    await put(
-      'unrelated.jpg',
-      await generateCameraImage({
-        width: 96,
-        height: 72,
-        noise: 0,
-        seed: 999,
-        captureTime: toExifTime(time, 'Europe/Amsterdam').dateTime,
-      }),
-    );
+    await put('unrelated.jpg', await photo(999, 30 * 60 + 17));
 
     const outcome = await scan();
 
@@ -128,28 +126,13 @@ describe('the copy check', function () {
   });
 
   it('keeps a copy a finding after its original is deleted, and closes it when the copy changes', async () => {
-    const sink = s3Sink(bulk.world.stack);
-    try {
-      await sink.storage.removeObject(BULK_BUCKET, bulkKey(5));
-    } finally {
-      sink.close();
-    }
+    await withSink((sink) => sink.storage.removeObject(BULK_BUCKET, bulkKey(5)));
     const afterDeletion = await scan();
     const kept = copyFinding(afterDeletion, 'copy-5.jpg');
     expect(kept?.status).to.equal('open');
     expect(kept?.details['copyOf']).to.deep.include({ key: bulkKey(5), by: 'perceptual-hash' });
 
-    const time = new Date(bulk.world.now.getTime() - 20 * 3_600_000 - 41 * 60_000);
-    await put(
-      'copy-5.jpg',
-      await generateCameraImage({
-        width: 96,
-        height: 72,
-        noise: 0,
-        seed: 1234,
-        captureTime: toExifTime(time, 'Europe/Amsterdam').dateTime,
-      }),
-    );
+    await put('copy-5.jpg', await photo(1234, 20 * 60 + 41));
     const afterChange = await scan();
     expect(copyFinding(afterChange, 'copy-5.jpg')).to.equal(undefined);
     expect((await bulk.db.store.getFinding(kept!.id))?.status).to.equal('remediated');
@@ -174,38 +157,22 @@ describe('the copy check', function () {
 
   it('asks once per check for a production image it could not fetch, and says so once', async () => {
     const key = 'zz/no-exif.jpg';
-    const plain = await generateCameraImage({ width: 96, height: 72, noise: 0, seed: 4242 });
-    const sink = s3Sink(bulk.world.stack);
-    try {
-      await sink.putObject(BULK_BUCKET, key, await reencode(plain, 80, { keepExif: false }), {});
-    } finally {
-      sink.close();
-    }
+    await put(key, await photo(4242, null), BULK_BUCKET);
     await scan();
     // As if hashed by an older decoder: this check must fetch it again.
     const { etag } = (await bulk.db.store.getObjectStates('edge-bulk', BULK_BUCKET, [key])).get(key)!;
     await bulk.db.store.setPerceptualHash('edge-bulk', BULK_BUCKET, key, etag, 'undecodable by sharp 0.1.0');
     // A copy with an EXIF time and one without: a production image without one is a candidate of both.
-    const time = new Date(bulk.world.now.getTime() - 7 * 3_600_000 - 13 * 60_000);
-    const exif = toExifTime(time, 'Europe/Amsterdam').dateTime;
-    await put(
-      'zz-timed.jpg',
-      await generateCameraImage({ width: 96, height: 72, seed: 777, captureTime: exif }),
-    );
-    const other = await generateCameraImage({ width: 96, height: 72, seed: 778 });
-    await put('zz-stripped.jpg', await reencode(other, 80, { keepExif: false }));
+    await put('zz-timed.jpg', await photo(777, 7 * 60 + 13));
+    await put('zz-stripped.jpg', await photo(778, null));
 
-    const { config } = await bulk.world.config();
-    const runtime = await openTestRuntime(config, bulk.db.store);
     bulk.world.stack.gateway.setFaults({ failRate: 0, failStatus: 500, failKeys: [key] });
     try {
-      const outcome = await runScan(runtime, { sources: ['edge-bulk'], now: bulk.world.now, pollMs: 50 });
-      expect(outcome.scan.status).to.equal('incomplete');
+      const outcome = await scan('incomplete');
       const about = outcome.scan.errors.filter((e) => e.includes(`perceptual hash of ${BULK_BUCKET}/${key}`));
       expect(about, outcome.scan.errors.join('\n')).to.have.length(1);
     } finally {
       bulk.world.stack.gateway.setFaults({ failRate: 0 });
-      await runtime.dispose();
     }
   });
 });

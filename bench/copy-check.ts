@@ -6,9 +6,11 @@
  * pass over the production states measured in the same run (what any check that holds production
  * in view must do at least), and the heap the check grew by.
  *
- * Production: P images, one every 48 h / P, a plate hash on 90 %, 0.1 % without an EXIF time.
+ * Production: P images, one every 48 h / P, a plate hash on 90 %, of which T (0.1 % by default)
+ * without an EXIF time, as a vendor that strips EXIF would store them.
  * Suspicious: S copies of random production images (same capture time and plate, 3 bits of hash
- * flipped), of which U lost their EXIF (stripped), and S/10 unrelated images.
+ * flipped), of which U lost their EXIF (stripped), and O unrelated images with an EXIF time (S/10 by
+ * default).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -24,13 +26,15 @@ import { integerOption } from './options.js';
 import { spread } from './report.js';
 
 const USAGE =
-  'Usage: npm run bench:copies -- [--production P] [--copies S] [--untimed U] [--runs R] [--postgres URL]';
+  'Usage: npm run bench:copies -- [--production P] [--untimed-production T] [--copies S] [--untimed U] [--unrelated O] [--runs R] [--postgres URL]';
 
 const { values } = parseArgs({
   options: {
     production: { type: 'string' },
+    'untimed-production': { type: 'string' },
     copies: { type: 'string' },
     untimed: { type: 'string' },
+    unrelated: { type: 'string' },
     runs: { type: 'string' },
     postgres: { type: 'string' },
   },
@@ -39,6 +43,17 @@ const { values } = parseArgs({
 const P = integerOption('production', values.production, 200_000, { usage: USAGE });
 const S = integerOption('copies', values.copies, 2_000, { usage: USAGE });
 const U = Math.min(S, integerOption('untimed', values.untimed, 20, { min: 0, usage: USAGE }));
+const T = Math.min(
+  P,
+  integerOption('untimed-production', values['untimed-production'], Math.floor(P / 1000), {
+    min: 0,
+    usage: USAGE,
+  }),
+);
+const O = integerOption('unrelated', values.unrelated, Math.floor(S / 10), { min: 0, usage: USAGE });
+/** Production image i has no EXIF time when i falls on this stride (T of them, spread evenly). */
+const untimedProduction = (i: number): boolean =>
+  T > 0 && Math.floor(((i + 1) * T) / P) > Math.floor((i * T) / P);
 const RUNS = integerOption('runs', values.runs, 3, { usage: USAGE });
 
 const random = seededRandom(20261125);
@@ -80,7 +95,7 @@ function flipBits(hash: string, bits: number): string {
 async function load(store: Store): Promise<void> {
   const production: ObjectState[] = [];
   for (let i = 0; i < P; i++) {
-    const untimed = i % 1000 === 999;
+    const untimed = untimedProduction(i);
     const captured = new Date(NOW - SPAN_MS + Math.floor((i * SPAN_MS) / P));
     production.push(
       state('edge-prod', `cam-${i % 40}/${String(i).padStart(8, '0')}.jpg`, {
@@ -99,16 +114,21 @@ async function load(store: Store): Promise<void> {
       .getObjectStates('edge', 'edge-prod', [`cam-${index % 40}/${String(index).padStart(8, '0')}.jpg`])
       .then((m) => [...m.values()]);
     const stripped = j < U;
+    // A copy with EXIF of an original without: taken from the camera, before the vendor stripped it.
+    const cameraTime =
+      original!.captureTimeOrigin === 'last-modified'
+        ? new Date(NOW - Math.floor(random() * SPAN_MS))
+        : original!.captureTime;
     suspicious.push(
       state('edge-test', `copy-${String(j).padStart(6, '0')}.jpg`, {
-        captureTime: stripped ? new Date(NOW) : original!.captureTime,
-        captureTimeOrigin: stripped ? 'last-modified' : original!.captureTimeOrigin,
+        captureTime: stripped ? new Date(NOW) : cameraTime,
+        captureTimeOrigin: stripped ? 'last-modified' : 'exif-offset',
         plateHash: stripped ? null : original!.plateHash,
         perceptualHash: flipBits(original!.perceptualHash!, 3),
       }),
     );
   }
-  for (let j = 0; j < Math.floor(S / 10); j++) {
+  for (let j = 0; j < O; j++) {
     suspicious.push(
       state('edge-test', `other-${String(j).padStart(6, '0')}.jpg`, {
         captureTime: new Date(NOW - Math.floor(random() * SPAN_MS)),
@@ -192,7 +212,7 @@ async function main(): Promise<void> {
       `| ${name} | ${(median(runs.map((r) => r.ms)) / 1000).toFixed(2)} s | ${(median(runs.map((r) => r.ms)) / base).toFixed(2)} x | ${median(runs.map((r) => r.heapMiB)).toFixed(1)} MiB | ${runs[0]!.found} |`;
     process.stdout.write(
       [
-        `copy check: ${P} production images, ${S + Math.floor(S / 10)} suspicious (${S - U} copies with EXIF, ${U} stripped, ${Math.floor(S / 10)} unrelated); ${values.postgres ? 'PostgreSQL' : 'PGlite'}; loaded in ${loadS.toFixed(0)} s; median of ${RUNS} runs`,
+        `copy check: ${P} production images (${T} without an EXIF time), ${S + O} suspicious (${S - U} copies with EXIF, ${U} stripped, ${O} unrelated); ${values.postgres ? 'PostgreSQL' : 'PGlite'}; loaded in ${loadS.toFixed(0)} s; median of ${RUNS} runs`,
         '',
         '| measured | time | against the bare pass | heap grown by | copies found |',
         '|---|---|---|---|---|',

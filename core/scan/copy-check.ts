@@ -19,6 +19,7 @@ import {
   type HashWords,
 } from '../images/perceptual-hash.js';
 import { classifyBucketName } from '../rules/bucket-names.js';
+import { captureWindow, corroborated, exifTime, storedMatchHolds } from './copy-match.js';
 import type { BucketRef, CaptureWindow, ObjectState } from '../store/store.js';
 import { describeS3Error } from '../storage/s3-storage.js';
 import type { ScanDeps } from './scan-deps.js';
@@ -28,37 +29,16 @@ const MAX_HASH_BYTES = 32 * 1024 * 1024;
 /** Suspicious images looked up together: one ETag query and one candidate query per batch. */
 const COPY_BATCH = 200;
 /**
- * Suspicious images without an EXIF capture time (stripped copies) could copy any production image:
- * they are gathered up to this many for each pass over the whole of production.
+ * Suspicious images that no look-up can narrow down are gathered up to this many for each pass over
+ * the production images they could copy: one without an EXIF capture time (a stripped copy) could
+ * copy any of them; one with a capture time that no production image shares could copy those without
+ * one.
  */
-const UNTIMED_BATCH = 2000;
+const PASS_BATCH = 2000;
 /** Production images per candidate page. */
 const CANDIDATE_PAGE = 500;
 /** Whole images read at once by the check (each up to MAX_HASH_BYTES in memory). */
 const HASH_PARALLEL = 4;
-
-/** Capture times within this are the same capture (as the register matching window). */
-const SAME_CAPTURE_MS = 2000;
-
-/** The EXIF capture time of an image; null when only LastModified (or nothing) is known. */
-const exifTime = (state: ObjectState): Date | null =>
-  state.captureTimeOrigin === 'last-modified' ? null : state.captureTime;
-
-/**
- * A 64-bit hash of a whole road scene cannot see a plate (about 1 % of the picture): two passages
- * of different cars in the same camera view hash alike. So a hash match must not be contradicted by
- * what EXIF says: when both images carry a capture time, or both a plate, those must agree. An image
- * whose EXIF was stripped has nothing to contradict the hash, and the hash decides.
- */
-function corroborated(copy: ObjectState, original: ObjectState): boolean {
-  const copyTime = exifTime(copy);
-  const originalTime = exifTime(original);
-  if (copyTime && originalTime && Math.abs(copyTime.getTime() - originalTime.getTime()) > SAME_CAPTURE_MS) {
-    return false;
-  }
-  if (copy.plateHash && original.plateHash && copy.plateHash !== original.plateHash) return false;
-  return true;
-}
 
 /** A suspicious image and the production image it copies. */
 export interface CopyHit {
@@ -84,13 +64,10 @@ export function productionLocations(deps: ScanDeps): BucketRef[] {
 }
 
 /**
- * Whether a copy found by an earlier scan still counts: its original's bucket is still production
- * (config may have dropped or renamed it), and a perceptual match is within today's distance.
+ * The production images a group of copies is compared with: those taken within their capture
+ * windows, those without an EXIF capture time, or all.
  */
-export function storedMatchHolds(match: CopyMatch, production: BucketRef[], maxDistance: number): boolean {
-  if (!production.some((p) => p.source === match.source && p.bucket === match.bucket)) return false;
-  return match.by === 'etag' || match.distance <= maxDistance;
-}
+type Among = CaptureWindow[] | 'untimed' | 'all';
 
 /** A suspicious image with its parsed hash, waiting for the production image nearest to it. */
 interface Copy {
@@ -121,6 +98,35 @@ class CopyCheck {
   /** Whether a copy found by an earlier scan still counts under today's config. */
   storedMatchHolds(match: CopyMatch): boolean {
     return storedMatchHolds(match, this.production, this.maxDistance);
+  }
+
+  /**
+   * The copies among `kept` whose perceptual match the original's own state now contradicts: the
+   * original is still stored, and a re-read of it (under corrected read settings) found a capture
+   * time or plate that disagrees with the copy's. A deleted original contradicts nothing; an ETag
+   * match is proof on its own.
+   */
+  async contradicted(kept: ObjectState[]): Promise<Set<ObjectState>> {
+    const byBucket = new Map<string, ObjectState[]>();
+    for (const state of kept) {
+      if (state.copyOf?.by !== 'perceptual-hash') continue;
+      const at = JSON.stringify([state.copyOf.source, state.copyOf.bucket]);
+      byBucket.set(at, [...(byBucket.get(at) ?? []), state]);
+    }
+    const found = new Set<ObjectState>();
+    for (const copies of byBucket.values()) {
+      const { source, bucket } = copies[0]!.copyOf!;
+      const originals = await this.deps.store.getObjectStates(
+        source,
+        bucket,
+        copies.map((copy) => copy.copyOf!.key),
+      );
+      for (const copy of copies) {
+        const original = originals.get(copy.copyOf!.key);
+        if (original && !corroborated(copy, original)) found.add(copy);
+      }
+    }
+    return found;
   }
 
   /** The perceptual hashes of these images, computed (a whole-image read each) where not stored. */
@@ -169,13 +175,10 @@ class CopyCheck {
     }
   }
 
-  /**
-   * Compares the copies with every production image that could be their original: those taken
-   * within seconds of them when every copy has an EXIF time (`windows`), else all of production.
-   */
-  async match(copies: Copy[], windows: CaptureWindow[] | null): Promise<CopyHit[]> {
+  /** Compares the copies with the production images `among`, and returns those that matched. */
+  async match(copies: Copy[], among: Among): Promise<CopyHit[]> {
     for (const location of this.production) {
-      for await (const page of this.candidates(location, windows)) {
+      for await (const page of this.candidates(location, among)) {
         const hashes = await this.hashes(page);
         page.forEach((original, i) => {
           const hash = hashes[i];
@@ -201,22 +204,22 @@ class CopyCheck {
     );
   }
 
-  /** The images of a production bucket a copy in `windows` could come from, a page at a time. */
-  private async *candidates(
-    location: BucketRef,
-    windows: CaptureWindow[] | null,
-  ): AsyncGenerator<ObjectState[]> {
+  /** The images `among` a production bucket's, a page at a time. */
+  private async *candidates(location: BucketRef, among: Among): AsyncGenerator<ObjectState[]> {
     const { store } = this.deps;
-    if (windows === null) {
+    if (typeof among === 'string') {
       let after: string | null = null;
       for (;;) {
-        const page = await store.listObjectStates(location.source, location.bucket, after, CANDIDATE_PAGE);
+        const page: ObjectState[] =
+          among === 'all'
+            ? await store.listObjectStates(location.source, location.bucket, after, CANDIDATE_PAGE)
+            : await store.listUntimedImages(location, after, CANDIDATE_PAGE);
         yield page.filter((state) => state.isImage);
         if (page.length < CANDIDATE_PAGE) return;
         after = page[page.length - 1]!.key;
       }
     }
-    const keys = await store.copyCandidateKeys(location, windows);
+    const keys = await store.copyCandidateKeys(location, among);
     for (let i = 0; i < keys.length; i += CANDIDATE_PAGE) {
       const page = keys.slice(i, i + CANDIDATE_PAGE);
       const states = await store.getObjectStates(location.source, location.bucket, page);
@@ -260,23 +263,16 @@ async function* imageBatches(deps: ScanDeps, location: BucketRef): AsyncGenerato
   }
 }
 
-const windowOf = (copy: Copy): CaptureWindow => {
-  const time = exifTime(copy.state)!.getTime();
-  return {
-    from: new Date(time - SAME_CAPTURE_MS),
-    to: new Date(time + SAME_CAPTURE_MS),
-    plateHash: copy.state.plateHash,
-  };
-};
-
 /**
  * Compares every image of the suspicious buckets with the production images it could copy, and
  * hands the copies found to `onHits`, a batch at a time (a test environment may hold hundreds of
  * thousands of them). Cost per suspicious image: a look-up by ETag; if that finds nothing, its
  * perceptual hash (one whole-image GET the first time), then the production images taken within
- * seconds of it, each hashed once; an image without an EXIF time is compared with all of
- * production, in passes of up to {@link UNTIMED_BATCH} such images. A copy found once is not looked
- * for again while its bytes stay the same.
+ * seconds of it, each hashed once. Passes of up to {@link PASS_BATCH} images compare the rest: an
+ * image with an EXIF time that matched none of those with the production images without one (an
+ * original whose time agrees is preferred to one with no time to agree), an image without an EXIF
+ * time with all of production. A copy found once is not looked for again while its bytes stay the
+ * same.
  */
 export async function findProductionCopies(
   deps: ScanDeps,
@@ -299,19 +295,30 @@ export async function findProductionCopies(
   };
   if (suspicious.length === 0 || check.production.length === 0) return { found, errors: [], hashed: 0 };
 
-  let untimed: Copy[] = [];
+  // Copies waiting for a pass over the production images they could copy (see PASS_BATCH).
+  const waiting: Record<'untimed' | 'all', Copy[]> = { untimed: [], all: [] };
+  const pass = async (among: 'untimed' | 'all', least: number): Promise<void> => {
+    if (waiting[among].length < least) return;
+    const copies = waiting[among];
+    waiting[among] = [];
+    await report(await check.match(copies, among));
+  };
   for (const location of suspicious) {
     for await (const batch of imageBatches(deps, location)) {
       const hits: CopyHit[] = [];
       const open: ObjectState[] = [];
+      const kept = batch.filter((state) => state.copyOf !== null && check.storedMatchHolds(state.copyOf));
+      const contradicted = await check.contradicted(kept);
+      const holding = new Set(kept.filter((state) => !contradicted.has(state)));
       for (const state of batch) {
-        if (state.copyOf !== null && check.storedMatchHolds(state.copyOf)) {
-          hits.push({ state, copyOf: state.copyOf });
+        if (holding.has(state)) {
+          hits.push({ state, copyOf: state.copyOf! });
           continue;
         }
         if (state.copyOf !== null) {
           // Found under another config (a wider copyMaxDistance, an original's bucket that was
-          // production then): looked for again, as if never found.
+          // production then), or against an original read differently since: looked for again, as
+          // if never found.
           await deps.store.setCopyOf(state, null);
           state.copyOf = null;
         }
@@ -335,16 +342,23 @@ export async function findProductionCopies(
         const hash = hashes[i];
         if (!hash) return;
         const copy: Copy = { state, words: hashWords(hash), best: null };
-        (exifTime(state) === null ? untimed : timed).push(copy);
+        (exifTime(state) === null ? waiting.all : timed).push(copy);
       });
-      if (timed.length > 0) hits.push(...(await check.match(timed, timed.map(windowOf))));
-      await report(hits);
-      if (untimed.length >= UNTIMED_BATCH) {
-        await report(await check.match(untimed, null));
-        untimed = [];
+      if (timed.length > 0) {
+        hits.push(
+          ...(await check.match(
+            timed,
+            timed.map((copy) => captureWindow(copy.state)),
+          )),
+        );
+        waiting.untimed.push(...timed.filter((copy) => copy.best === null));
       }
+      await report(hits);
+      await pass('untimed', PASS_BATCH);
+      await pass('all', PASS_BATCH);
     }
   }
-  if (untimed.length > 0) await report(await check.match(untimed, null));
+  await pass('untimed', 1);
+  await pass('all', 1);
   return { found, errors: check.errors, hashed: check.hashed };
 }

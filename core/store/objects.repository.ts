@@ -84,13 +84,12 @@ CROSS JOIN LATERAL (
 ) AS found
 ORDER BY etag, in_position, key`;
 
-// One index range scan per window (objects_exif_time_idx: source and bucket, then the time), and the
-// images without an EXIF time from their own partial index. Plans that need no table statistics
-// (PGlite never gathers any): without them the planner took the table for one row and joined the
-// windows to a scan of the whole bucket (3 s for 200 windows over 50,000 images, against 3 ms).
-// OFFSET 0 keeps the subquery from being pulled up into that join.
+// One index range scan per window (objects_exif_time_idx: source and bucket, then the time). Plans
+// that need no table statistics (PGlite never gathers any): without them the planner took the table
+// for one row and joined the windows to a scan of the whole bucket (3 s for 200 windows over 50,000
+// images, against 3 ms). OFFSET 0 keeps the subquery from being pulled up into that join.
 const CANDIDATE_KEYS_SQL = `
-SELECT c.key FROM unnest($3::timestamptz[], $4::timestamptz[], $5::text[]) AS w(from_time, to_time, plate_hash)
+SELECT DISTINCT c.key FROM unnest($3::timestamptz[], $4::timestamptz[], $5::text[]) AS w(from_time, to_time, plate_hash)
 CROSS JOIN LATERAL (
   SELECT o.key FROM objects o
   WHERE o.source = $1 AND o.bucket = $2 AND o.is_image
@@ -99,11 +98,16 @@ CROSS JOIN LATERAL (
     AND (w.plate_hash IS NULL OR o.plate_hash IS NULL OR o.plate_hash = w.plate_hash)
   OFFSET 0
 ) AS c
-UNION
-SELECT key FROM objects
+ORDER BY 1`;
+
+// Its condition is objects_untimed_image_idx's own, so the index serves it in key order.
+const UNTIMED_IMAGES_SQL = `
+SELECT ${OBJECT_COLUMNS} FROM objects
 WHERE source = $1 AND bucket = $2 AND is_image
   AND (capture_time_origin IS NULL OR capture_time_origin = 'last-modified')
-ORDER BY 1`;
+  AND ($3::text IS NULL OR key > $3::text)
+ORDER BY key
+LIMIT $4`;
 
 /** Implements the object-state methods of `Store`. */
 export class ObjectsRepository {
@@ -252,6 +256,17 @@ export class ObjectsRepository {
       windows.map((w) => w.plateHash),
     ]);
     return rows.map((row) => row.key);
+  }
+
+  /** See `Store.listUntimedImages`; the limit is floored into 1..{@link OBJECT_KEYS_BATCH}. */
+  async listUntimedImages(bucket: BucketRef, afterKey: string | null, limit: number): Promise<ObjectState[]> {
+    const rows = await this.db.query<ObjectRow>(UNTIMED_IMAGES_SQL, [
+      bucket.source,
+      bucket.bucket,
+      afterKey,
+      clampLimit(limit, OBJECT_KEYS_BATCH, OBJECT_KEYS_BATCH),
+    ]);
+    return rows.map(toObjectState);
   }
 }
 

@@ -108,5 +108,6 @@ export function createStore(db: Db): Store {
     setCopyOf: (object, copyOf) => objects.setCopyOf(object, copyOf),
     findImagesByEtag: (locations, etags) => objects.findImagesByEtag(locations, etags),
     copyCandidateKeys: (bucket, windows) => objects.copyCandidateKeys(bucket, windows),
+    listUntimedImages: (bucket, afterKey, limit) => objects.listUntimedImages(bucket, afterKey, limit),
   };
 }

@@ -349,11 +349,16 @@ export interface Store {
    */
   findImagesByEtag(locations: BucketRef[], etags: string[]): Promise<Map<string, ObjectState>>;
   /**
-   * The keys of a bucket's images a copy could have been made from, given the copies' capture
-   * windows: images whose EXIF capture time lies in a window with an agreeing plate, and every image
-   * without an EXIF capture time (nothing rules those out). Sorted in byte order, each once.
+   * The keys of a bucket's images taken when a copy was: images whose EXIF capture time lies in one
+   * of the copies' capture windows, with a plate that agrees. Sorted in byte order, each once.
    */
   copyCandidateKeys(bucket: BucketRef, windows: CaptureWindow[]): Promise<string[]>;
+  /**
+   * One page of a bucket's images without an EXIF capture time (only LastModified, or nothing,
+   * known), in key order after `afterKey` (from the start when null); at most `limit` (1..1000). A
+   * page shorter than `limit` is the last.
+   */
+  listUntimedImages(bucket: BucketRef, afterKey: string | null, limit: number): Promise<ObjectState[]>;
 }
 
 /** A bucket of a source. */

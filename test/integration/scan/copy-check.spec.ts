@@ -125,6 +125,21 @@ describe('the copy check', function () {
     expect(copyFinding(again, 'stripped-11.jpg')?.id).to.equal(copyFinding(outcome, 'stripped-11.jpg')?.id);
   });
 
+  it('looks again for a copy whose original a re-read has since found taken at another time', async () => {
+    const thirteen = await original(13);
+    await put('copy-13.jpg', await reencode(thirteen.bytes, 60));
+    const first = copyFinding(await scan(), 'copy-13.jpg');
+    expect(first?.details['copyOf']).to.deep.include({ key: bulkKey(13), by: 'perceptual-hash' });
+
+    // As a re-read under a corrected camera zone would store it: taken an hour later than it said.
+    const later = new Date(thirteen.state.captureTime!.getTime() + 3_600_000);
+    await bulk.db.store.putObjectStates([{ ...thirteen.state, captureTime: later }]);
+    const outcome = await scan();
+
+    expect(copyFinding(outcome, 'copy-13.jpg')).to.equal(undefined);
+    expect((await bulk.db.store.getFinding(first!.id))?.status).to.equal('remediated');
+  });
+
   it('keeps a copy a finding after its original is deleted, and closes it when the copy changes', async () => {
     await withSink((sink) => sink.storage.removeObject(BULK_BUCKET, bulkKey(5)));
     const afterDeletion = await scan();
@@ -153,6 +168,20 @@ describe('the copy check', function () {
     await scan();
     expect(readsIn(COPIES), 'marked by another decoder').to.equal(1);
     expect(isPerceptualHash((await unrelated()).perceptualHash!)).to.equal(true);
+  });
+
+  it('compares a copy that kept its EXIF with production images without one when none taken near it matches', async () => {
+    // A vendor that strips EXIF on its production server, and a copy taken from the camera with it.
+    await put('zy/stripped-original.jpg', await photo(5151, null), BULK_BUCKET);
+    await put('zy-camera-copy.jpg', await photo(5151, 42));
+
+    const outcome = await scan();
+
+    expect(copyFinding(outcome, 'zy-camera-copy.jpg')?.details['copyOf']).to.deep.include({
+      key: 'zy/stripped-original.jpg',
+      by: 'perceptual-hash',
+    });
+    expect(copyFinding(outcome, 'unrelated.jpg')).to.equal(undefined);
   });
 
   it('asks once per check for a production image it could not fetch, and says so once', async () => {

@@ -200,13 +200,13 @@ export function objectTests(get: () => TestStore): void {
         expect(reversed.get('e1')).to.include({ source: other, bucket: 'q', key: 'a-same-etag.jpg' });
       });
 
-      it('names the images within a window with an agreeing plate, and every image without an EXIF time', async () => {
+      it('names the images within a window with an agreeing plate', async () => {
         const { store } = get();
         const window = { from: at('2026-11-20T07:29:58.000Z'), to: at('2026-11-20T07:30:02.000Z') };
         const bucket = { source, bucket: 'p' };
         expect(
           await store.copyCandidateKeys(bucket, [{ ...window, plateHash: 'a'.repeat(64) }]),
-        ).to.deep.equal(['a-same-second.jpg', 'b-two-seconds.jpg', 'e-no-exif.jpg', 'f-unread.jpg']);
+        ).to.deep.equal(['a-same-second.jpg', 'b-two-seconds.jpg']);
         const anyPlate = await store.copyCandidateKeys(bucket, [{ ...window, plateHash: null }]);
         expect(anyPlate).to.include('d-other-plate.jpg').and.not.include('c-three-seconds.jpg');
         // Overlapping windows name an image once.
@@ -219,6 +219,20 @@ export function objectTests(get: () => TestStore): void {
         expect(
           await store.copyCandidateKeys({ source: other, bucket: 'p' }, [{ ...window, plateHash: null }]),
         ).to.deep.equal([]);
+      });
+
+      it('pages through the images without an EXIF time, in key order', async () => {
+        const { store } = get();
+        const bucket = { source, bucket: 'p' };
+        const keys = async (after: string | null, limit: number) =>
+          (await store.listUntimedImages(bucket, after, limit)).map((state) => state.key);
+        expect(await keys(null, 10)).to.deep.equal(['e-no-exif.jpg', 'f-unread.jpg']);
+        expect(await keys(null, 1)).to.deep.equal(['e-no-exif.jpg']);
+        expect(await keys('e-no-exif.jpg', 1)).to.deep.equal(['f-unread.jpg']);
+        expect(await keys('f-unread.jpg', 10)).to.deep.equal([]);
+        const [state] = await store.listUntimedImages(bucket, null, 1);
+        expect(state).to.include({ source, bucket: 'p', etag: 'e5', captureTimeOrigin: 'last-modified' });
+        expect(await store.listUntimedImages({ source: other, bucket: 'q' }, null, 10)).to.deep.equal([]);
       });
     });
   });

@@ -97,6 +97,12 @@ export interface CopyMatch {
   source: string;
   bucket: string;
   key: string;
+  /**
+   * The ETag of the original's version the copy matched (evidence, and how a later check tells a
+   * re-read of that version from another image stored under its key). Absent in matches kept from
+   * before it was recorded.
+   */
+  etag?: string;
   by: 'etag' | 'perceptual-hash';
   /** Hamming distance of the perceptual hashes (0 for an ETag match). */
   distance: number;

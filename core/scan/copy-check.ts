@@ -102,16 +102,19 @@ class CopyCheck {
 
   /**
    * The copies among `kept` whose perceptual match the original's own state now contradicts: the
-   * original is still stored, and a re-read of it (under corrected read settings) found a capture
-   * time or plate that disagrees with the copy's. A deleted original contradicts nothing; an ETag
-   * match is proof on its own.
+   * version matched is still stored, and a re-read of it (under corrected read settings) found a
+   * capture time or plate that disagrees with the copy's. An original deleted, or replaced by
+   * another image under its key (a camera that reuses names), contradicts nothing: the copy still
+   * is a copy of what was production. An ETag match is proof on its own.
    */
   async contradicted(kept: ObjectState[]): Promise<Set<ObjectState>> {
     const byBucket = new Map<string, ObjectState[]>();
     for (const state of kept) {
-      if (state.copyOf?.by !== 'perceptual-hash') continue;
+      if (state.copyOf?.by !== 'perceptual-hash' || state.copyOf.etag === undefined) continue;
       const at = JSON.stringify([state.copyOf.source, state.copyOf.bucket]);
-      byBucket.set(at, [...(byBucket.get(at) ?? []), state]);
+      const group = byBucket.get(at);
+      if (group) group.push(state);
+      else byBucket.set(at, [state]);
     }
     const found = new Set<ObjectState>();
     for (const copies of byBucket.values()) {
@@ -123,7 +126,9 @@ class CopyCheck {
       );
       for (const copy of copies) {
         const original = originals.get(copy.copyOf!.key);
-        if (original && !corroborated(copy, original)) found.add(copy);
+        if (original && original.etag === copy.copyOf!.etag && !corroborated(copy, original)) {
+          found.add(copy);
+        }
       }
     }
     return found;
@@ -146,8 +151,8 @@ class CopyCheck {
     if (state.perceptualHash === UNDECODABLE_MARK) return null;
     if (state.perceptualHash && !isUndecodableMark(state.perceptualHash)) return state.perceptualHash;
     if (state.size > MAX_HASH_BYTES) return null;
-    // An image that could not be fetched is a candidate of many batches (one without an EXIF time,
-    // of every batch): it is asked for once per check, and its error reported once.
+    // An image that could not be fetched is a candidate of many batches and passes (one without an
+    // EXIF time, of every pass): it is asked for once per check, and its error reported once.
     if (this.unfetched.has(versionOf(state))) return null;
     return undefined;
   }
@@ -196,6 +201,7 @@ class CopyCheck {
                 source: best.original.source,
                 bucket: best.original.bucket,
                 key: best.original.key,
+                etag: best.original.etag,
                 by: 'perceptual-hash' as const,
                 distance: best.distance,
               },
@@ -233,7 +239,8 @@ class CopyCheck {
 
   /**
    * Keeps `original` as each copy's best match where it is the nearest so far: of equally near
-   * originals, the first in the order of production's buckets in the config, then of keys.
+   * originals, the first in the order of production's buckets in the config, then of keys. (Within
+   * one look-up or pass: a copy placed by its capture window never goes on to a pass.)
    */
   private compare(copies: Copy[], original: ObjectState, words: HashWords): void {
     for (const copy of copies) {
@@ -332,8 +339,8 @@ export async function findProductionCopies(
       for (const state of open) {
         const same = byEtag.get(state.etag);
         if (same) {
-          const { source, bucket, key } = same;
-          hits.push({ state, copyOf: { source, bucket, key, by: 'etag', distance: 0 } });
+          const { source, bucket, key, etag } = same;
+          hits.push({ state, copyOf: { source, bucket, key, etag, by: 'etag', distance: 0 } });
         } else unmatched.push(state);
       }
       const hashes = await check.hashes(unmatched);

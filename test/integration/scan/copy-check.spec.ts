@@ -90,10 +90,12 @@ describe('the copy check', function () {
 
     expect(copyFinding(outcome, 'copy-5.jpg')?.details['copyOf']).to.deep.include({
       key: bulkKey(5),
+      etag: five.state.etag,
       by: 'perceptual-hash',
     });
     expect(copyFinding(outcome, 'exact-7.jpg')?.details['copyOf']).to.deep.include({
       key: bulkKey(7),
+      etag: seven.state.etag,
       by: 'etag',
     });
     expect(copyFinding(outcome, 'unrelated.jpg')).to.equal(undefined);
@@ -128,8 +130,10 @@ describe('the copy check', function () {
   it('looks again for a copy whose original a re-read has since found taken at another time', async () => {
     const thirteen = await original(13);
     await put('copy-13.jpg', await reencode(thirteen.bytes, 60));
-    const first = copyFinding(await scan(), 'copy-13.jpg');
-    expect(first?.details['copyOf']).to.deep.include({ key: bulkKey(13), by: 'perceptual-hash' });
+    await put('exact-13.jpg', thirteen.bytes);
+    const first = await scan();
+    const lookalike = copyFinding(first, 'copy-13.jpg');
+    expect(lookalike?.details['copyOf']).to.deep.include({ key: bulkKey(13), by: 'perceptual-hash' });
 
     // As a re-read under a corrected camera zone would store it: taken an hour later than it said.
     const later = new Date(thirteen.state.captureTime!.getTime() + 3_600_000);
@@ -137,7 +141,25 @@ describe('the copy check', function () {
     const outcome = await scan();
 
     expect(copyFinding(outcome, 'copy-13.jpg')).to.equal(undefined);
-    expect((await bulk.db.store.getFinding(first!.id))?.status).to.equal('remediated');
+    expect((await bulk.db.store.getFinding(lookalike!.id))?.status).to.equal('remediated');
+    // The same bytes are proof whatever the time read from them.
+    expect(copyFinding(outcome, 'exact-13.jpg')?.id).to.equal(copyFinding(first, 'exact-13.jpg')?.id);
+  });
+
+  it('keeps a copy when its original was replaced by another image under the same key', async () => {
+    const seventeen = await original(17);
+    await put('copy-17.jpg', await reencode(seventeen.bytes, 60));
+    const first = copyFinding(await scan(), 'copy-17.jpg');
+    expect(first?.details['copyOf']).to.deep.include({ key: bulkKey(17), etag: seventeen.state.etag });
+
+    // A camera that reuses its file names: another capture, at another time, under the same key.
+    await put(bulkKey(17), await photo(1717, 3 * 60 + 9), BULK_BUCKET);
+    const outcome = await scan();
+
+    expect(copyFinding(outcome, 'copy-17.jpg')?.id).to.equal(first!.id);
+    expect(copyFinding(outcome, 'copy-17.jpg')?.details['copyOf']).to.deep.include({
+      etag: seventeen.state.etag,
+    });
   });
 
   it('keeps a copy a finding after its original is deleted, and closes it when the copy changes', async () => {

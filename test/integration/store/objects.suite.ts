@@ -177,6 +177,17 @@ export function objectTests(get: () => TestStore): void {
           }),
           objectState(source, 'p', 'g-not-image.txt', { etag: 'e1', isImage: false, captureTime: at(T) }),
           objectState(source, 'elsewhere', 'h-not-asked.jpg', { etag: 'e1', captureTime: at(T) }),
+          objectState(source, 'elsewhere', 'i-no-exif-elsewhere.jpg', {
+            etag: 'e7',
+            captureTime: null,
+            captureTimeOrigin: null,
+          }),
+          objectState(source, 'p', 'j-no-exif-not-image.txt', {
+            etag: 'e8',
+            isImage: false,
+            captureTime: null,
+            captureTimeOrigin: null,
+          }),
           objectState(other, 'q', 'a-same-etag.jpg', {
             etag: 'e1',
             captureTime: at(T),

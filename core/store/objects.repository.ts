@@ -100,6 +100,17 @@ CROSS JOIN LATERAL (
 ) AS c
 ORDER BY 1`;
 
+// One primary-key look-up per key, whatever the statistics. PostgreSQL 15 without statistics (a table
+// just filled, before autovacuum analyzes it) read `key = ANY(...)` as a filter over an index scan
+// of the whole bucket: 42 ms for 200 keys among 200,000 objects, against 2.7 ms so.
+const STATES_BY_KEY_SQL = `
+SELECT o.* FROM unnest($3::text[]) AS wanted(key)
+CROSS JOIN LATERAL (
+  SELECT ${OBJECT_COLUMNS} FROM objects
+  WHERE source = $1 AND bucket = $2 AND key = wanted.key
+  OFFSET 0
+) AS o`;
+
 // Its condition is objects_untimed_image_idx's own, so the index serves it in key order.
 const UNTIMED_IMAGES_SQL = `
 SELECT ${OBJECT_COLUMNS} FROM objects
@@ -121,10 +132,11 @@ export class ObjectsRepository {
     const states = new Map<string, ObjectState>();
     const unique = [...new Set(keys)];
     for (let i = 0; i < unique.length; i += OBJECT_KEYS_BATCH) {
-      const rows = await this.db.query<ObjectRow>(
-        `SELECT ${OBJECT_COLUMNS} FROM objects WHERE source = $1 AND bucket = $2 AND key = ANY($3::text[])`,
-        [source, bucket, unique.slice(i, i + OBJECT_KEYS_BATCH)],
-      );
+      const rows = await this.db.query<ObjectRow>(STATES_BY_KEY_SQL, [
+        source,
+        bucket,
+        unique.slice(i, i + OBJECT_KEYS_BATCH),
+      ]);
       for (const row of rows) states.set(row.key, toObjectState(row));
     }
     return states;

@@ -71,9 +71,48 @@ function plateLike(groups: Group[]): boolean {
 }
 
 /**
+ * A hash (a 64-bit image hash, MD5 ETag, SHA-1, SHA-256): hex digits of one case, in one of their
+ * lengths, never cut into plates. Only those lengths: a plate of B, D and F run into a time stamp
+ * (`FDF20D20261120083000`) is hex too.
+ */
+const HEX_HASH = /^(?:[0-9a-f]+|[0-9A-F]+)$/;
+const HASH_LENGTHS = new Set([16, 32, 40, 64]);
+
+/**
+ * Plates written straight into other letters and digits (`GX123B20261120`, `20261120GX123B`): the
+ * group is cut at runs no plate holds (more than 4 digits or 3 letters), and each piece is judged as a
+ * group of its own. Returns the plate-like pieces' [start, end) offsets in `text`. A plate whose own
+ * digits or letters run into the neighbours' (`12ABC320261120`) cannot be told apart, and is missed.
+ */
+function embeddedPlates(text: string): Array<[number, number]> {
+  if (HASH_LENGTHS.has(text.length) && HEX_HASH.test(text)) return [];
+  const found: Array<[number, number]> = [];
+  let runs: string[] = [];
+  let start = 0;
+  const judgePiece = (): void => {
+    const chars = runs.reduce((n, run) => n + run.length, 0);
+    const plate = runs.length >= 2 && runs.length <= 3 && chars >= MIN_CHARS && chars <= MAX_CHARS;
+    if (plate && fitsRuns(runs)) found.push([start, start + chars]);
+    runs = [];
+  };
+  for (const match of text.matchAll(/\p{L}+|[0-9]+/gu)) {
+    const run = match[0];
+    if (isLetters(run) ? run.length > MAX_LETTERS : run.length > MAX_DIGITS) {
+      judgePiece();
+      continue;
+    }
+    if (runs.length === 0) start = match.index;
+    runs.push(run);
+  }
+  judgePiece();
+  return found;
+}
+
+/**
  * `text` with every plate-like part's letters and digits replaced by `*`, separators kept
  * (`cam1/GX-123-B.jpg` -> `cam1/**-***-*.jpg`, `GXB123` -> `******`). Looks at windows of one to four
- * consecutive groups, so a plate inside a longer dashed name is found too. Pure; never throws.
+ * consecutive groups, so a plate inside a longer dashed name is found too, and inside one group at
+ * a plate run into a time stamp (`GX123B20261120` -> `******20261120`). Pure; never throws.
  */
 export function maskPlates(input: string): string {
   // Composed, so that a decomposed accent (U+0308 after U, as some clients write keys) is a letter.
@@ -93,11 +132,18 @@ export function maskPlates(input: string): string {
     for (let first = 0; first < groups.length; first++) {
       for (let count = 1; count <= 4 && first + count <= groups.length; count++) {
         const window = groups.slice(first, first + count);
-        if (!consistentSeparators(window) || !plateLike(window)) continue;
-        hit = true;
-        const last = window[window.length - 1]!;
-        for (let i = window[0]!.start; i < last.start + last.text.length; i++) {
-          if (/[\p{L}0-9]/u.test(chars[i]!)) chars[i] = '*';
+        const spans: Array<[number, number]> = [];
+        if (consistentSeparators(window) && plateLike(window)) {
+          const last = window[window.length - 1]!;
+          spans.push([window[0]!.start, last.start + last.text.length]);
+        } else if (count === 1) {
+          const group = window[0]!;
+          for (const [from, to] of embeddedPlates(group.text))
+            spans.push([group.start + from, group.start + to]);
+        }
+        for (const [from, to] of spans) {
+          hit = true;
+          for (let i = from; i < to; i++) if (/[\p{L}0-9]/u.test(chars[i]!)) chars[i] = '*';
         }
       }
     }

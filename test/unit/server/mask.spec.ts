@@ -22,6 +22,12 @@ describe('maskPlates', () => {
     ['M\u00DC-AB 123', '**-** ***'],
     ['MU\u0308-AB 123', '**-** ***'],
     ['q=GX-123-B.JPEG&x', 'q=**-***-*.JPEG&x'],
+    // A plate run straight into a time stamp or a long word: only the plate is masked.
+    ['cam1/GX123B20261120.jpg', 'cam1/******20261120.jpg'],
+    ['20261120083000GX123B.jpg', '20261120083000******.jpg'],
+    ['20261120T083000ZGX123B', '20261120T083000*******'],
+    ['kenteken12ABC3_x', 'kenteken******_x'],
+    ['IMG20261120GX123B20261120', 'IMG20261120******20261120'],
   ];
   for (const [input, masked] of cases) {
     it(`masks ${input}`, () => expect(maskPlates(input)).to.equal(masked));
@@ -39,6 +45,12 @@ describe('maskPlates', () => {
     'cafe\u0301/passage.jpg',
     '2026-11-20 08:30:00.250 +01:00, 72.5 h old',
     'edge/2026/11/20/083000.250.jpg',
+    // Time stamps, counters and hashes written in one word are not plates.
+    'IMG20261120083000.jpg',
+    'DSC01234.jpg',
+    'cam01_20261120083000123.jpg',
+    'd41d8cd98f00b204e9800998ecf8427e',
+    'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855',
     '',
   ];
   for (const input of kept) {
@@ -51,6 +63,10 @@ describe('maskPlates', () => {
       expect(hasPlateLike(`x/${plate}.jpg`), plate).to.equal(true);
       expect(maskPlates(`x/${plate}.jpg`)).to.not.include(plate);
       expect(hasPlateLike(`x/${plate.replaceAll('-', '')}.jpg`), plate).to.equal(true);
+      // Run into a time stamp on the side where a letter meets its digits.
+      const bare = plate.replaceAll('-', '');
+      const stamped = /[A-Z]$/.test(bare) ? `x/${bare}20261120083000.jpg` : `x/20261120083000${bare}.jpg`;
+      if (/^[A-Z]/.test(bare) || /[A-Z]$/.test(bare)) expect(maskPlates(stamped), plate).to.not.include(bare);
     }
   });
 

@@ -8,6 +8,7 @@
 import { rule as clockSkew } from './clock-skew/clock-skew.rule.js';
 import { rule as edgeRetention } from './edge-retention/edge-retention.rule.js';
 import { rule as lifecycleNotEnforcing } from './lifecycle-not-enforcing/lifecycle-not-enforcing.rule.js';
+import { rule as noncurrentVersions } from './noncurrent-versions/noncurrent-versions.rule.js';
 import { rule as missingTimestamp } from './missing-timestamp/missing-timestamp.rule.js';
 import { rule as productionDataOutsideProduction } from './production-data-outside-production/production-data-outside-production.rule.js';
 import { rule as publicAccess } from './public-access/public-access.rule.js';
@@ -55,6 +56,7 @@ export const bucketRules: readonly BucketRule[] = checkedAll<BucketRule>('bucket
   ['test-environment', testEnvironment],
   ['public-access', publicAccess],
   ['lifecycle-not-enforcing', lifecycleNotEnforcing],
+  ['noncurrent-versions', noncurrentVersions],
 ]);
 
 /** Every rule, object rules first. */

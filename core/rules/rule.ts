@@ -32,7 +32,42 @@ export interface BucketObservation {
   anonymousProbes: AnonymousProbe[];
   /** The bucket's lifecycle configuration, as far as the server told. */
   lifecycle: LifecycleObservation;
+  /** Its versions; absent in plans stored by versions of the auditor before it was read. */
+  versioning?: VersioningObservation;
 }
+
+/** A bucket's versioning status; `unsupported` for a server without versioning (it holds none). */
+export type VersioningState = 'enabled' | 'suspended' | 'never' | 'unsupported';
+
+/** One noncurrent version, as evidence (its key is the object's, its bytes never read). */
+export interface NoncurrentVersion {
+  key: string;
+  versionId: string;
+  etag: string;
+  size: number;
+  /** When this version was written (it became noncurrent later). */
+  lastModified: string;
+}
+
+/**
+ * What the auditor learned of a bucket's versions. In a bucket that keeps versions (`enabled`, or
+ * `suspended` after it did), deleting or overwriting an object keeps the old bytes as a noncurrent
+ * version, which an ordinary listing does not show: the storage still holds the image.
+ */
+export type VersioningObservation =
+  | { state: 'never' | 'unsupported' }
+  /** The status or the versions could not be read: `note` says why. */
+  | { state: 'unknown'; note: string }
+  | {
+      state: 'enabled' | 'suspended';
+      /** Noncurrent versions with bytes (zero-byte folder markers left out). */
+      noncurrent: number;
+      deleteMarkers: number;
+      /** The oldest noncurrent versions by LastModified, oldest first, up to 10. */
+      oldest: NoncurrentVersion[];
+      /** When the versions were listed. */
+      listedAt: string;
+    };
 
 export interface AnonymousProbe {
   /** `GET /bucket?list-type=2&max-keys=1` or `GET /bucket/key (Range: bytes=0-15)`. */

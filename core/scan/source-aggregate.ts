@@ -43,6 +43,7 @@ function bucketFindings(
     imageCount,
     anonymousProbes: bucket.anonymousProbes,
     lifecycle: bucket.lifecycle,
+    ...(bucket.versioning ? { versioning: bucket.versioning } : {}),
   };
   const findings: FindingInput[] = [];
   const errors: string[] = [];
@@ -95,6 +96,9 @@ export async function aggregateSource(
       // The lifecycle is evidence, not proof: a note from discovery says it could not be read.
       if (check.rule === 'public-access')
         errors.push(`bucket ${bucket.bucket}: public access could not be determined (${check.reason})`);
+      // Versions no listing shows may hold images: not knowing them is not reading everything.
+      if (check.rule === 'noncurrent-versions')
+        errors.push(`bucket ${bucket.bucket}: its noncurrent versions could not be checked: ${check.reason}`);
     }
     const images = complete ? results.reduce((sum, r) => sum + r.images, 0) : null;
     const verdict = bucketFindings(deps, input, bucket, images);

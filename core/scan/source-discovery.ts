@@ -1,22 +1,33 @@
 /**
  * Discovery of a source's environments, before its objects are read: which buckets it exposes
  * (ListBuckets with the source's own credentials), which of them were never declared or look like
- * test environments, whether they answer unsigned requests, and what lifecycle they claim.
+ * test environments, whether they answer unsigned requests, what lifecycle they claim, and which
+ * deleted or overwritten objects they still keep as noncurrent versions.
  */
 import type { KeyRange, PlannedBucket, SourcePlan } from '../queue/jobs.js';
-import type { AnonymousProbe, LifecycleObservation } from '../rules/rule.js';
+import type {
+  AnonymousProbe,
+  LifecycleObservation,
+  NoncurrentVersion,
+  VersioningObservation,
+} from '../rules/rule.js';
 import { classifyBucketName } from '../rules/bucket-names.js';
 import { probeAnonymousAccess, probeInconclusive } from '../storage/anonymous-probe.js';
-import { describeS3Error, isRetryable, type ListedObject } from '../storage/s3-storage.js';
+import {
+  describeS3Error,
+  isRetryable,
+  type ListedObject,
+  type SourceStorage,
+} from '../storage/s3-storage.js';
 import { planFolderShards } from './folder-shards.js';
-import type { ScanDeps } from './scan-deps.js';
+import type { RequestLimit, ScanDeps } from './scan-deps.js';
 
 /**
  * A bucket rule whose evidence discovery could not gather this time. Its findings from earlier
  * scans stay open: that a rule raised nothing on missing evidence proves nothing.
  */
 export interface UndeterminedCheck {
-  rule: 'public-access' | 'lifecycle-not-enforcing';
+  rule: 'public-access' | 'lifecycle-not-enforcing' | 'noncurrent-versions';
   reason: string;
 }
 
@@ -24,6 +35,8 @@ export interface UndeterminedCheck {
 export interface DiscoveredBucket extends PlannedBucket {
   anonymousProbes: AnonymousProbe[];
   lifecycle: LifecycleObservation;
+  /** Absent in plans stored by versions before it was read. */
+  versioning?: VersioningObservation;
   /** Absent in plans stored by versions before it: see {@link undeterminedOf}. */
   undetermined?: UndeterminedCheck[];
 }
@@ -33,18 +46,22 @@ export interface DiscoveredBucket extends PlannedBucket {
  * its probes and lifecycle (the object probe's skip was not recorded then).
  */
 export function undeterminedOf(bucket: DiscoveredBucket): UndeterminedCheck[] {
-  return bucket.undetermined ?? undeterminedChecks(bucket.anonymousProbes, null, bucket.lifecycle);
+  return (
+    bucket.undetermined ??
+    undeterminedChecks(bucket.anonymousProbes, null, bucket.lifecycle, bucket.versioning)
+  );
 }
 
 /**
  * What discovery could not determine of a bucket: public access when no probe was served and some
  * probe got no decision (or the object probe could not run because the bucket could not be
- * listed), and the lifecycle when it could not be read.
+ * listed), the lifecycle when it could not be read, and the versions when they could not be.
  */
 export function undeterminedChecks(
   probes: AnonymousProbe[],
   objectProbeSkipped: string | null,
   lifecycle: LifecycleObservation,
+  versioning?: VersioningObservation,
 ): UndeterminedCheck[] {
   const checks: UndeterminedCheck[] = [];
   if (!probes.some((p) => p.allowed)) {
@@ -55,6 +72,7 @@ export function undeterminedChecks(
     if (reasons.length > 0) checks.push({ rule: 'public-access', reason: reasons.join('; ') });
   }
   if (!lifecycle.supported) checks.push({ rule: 'lifecycle-not-enforcing', reason: lifecycle.note });
+  if (versioning?.state === 'unknown') checks.push({ rule: 'noncurrent-versions', reason: versioning.note });
   return checks;
 }
 
@@ -185,6 +203,7 @@ async function discoverBucket(
   const anonymousProbes = await limit(() => probeAnonymousAccess(config.endpoint, bucket, sample, rate));
   const lifecycle = await limit(() => storage.lifecycle(bucket));
   if (!lifecycle.supported) notes.push(`${bucket}: ${lifecycle.note}; lifecycle evidence not available`);
+  const versioning = await observeVersions(storage, limit, sourceId, bucket);
   return {
     bucket,
     declared: config.buckets.includes(bucket),
@@ -193,6 +212,81 @@ async function discoverBucket(
     shards: await planShards(deps, sourceId, bucket, large, notes),
     anonymousProbes,
     lifecycle,
-    undetermined: undeterminedChecks(anonymousProbes, listingError, lifecycle),
+    versioning,
+    undetermined: undeterminedChecks(anonymousProbes, listingError, lifecycle, versioning),
   };
+}
+
+/** Noncurrent versions kept per bucket as evidence: the oldest. */
+export const VERSION_EVIDENCE = 10;
+
+/** Puts `version` among the oldest `VERSION_EVIDENCE` of `oldest` (kept oldest first), if it is. */
+function keepOldest(oldest: NoncurrentVersion[], version: NoncurrentVersion): void {
+  const at = Date.parse(version.lastModified);
+  const index = oldest.findIndex((v) => Date.parse(v.lastModified) > at);
+  if (index === -1) {
+    if (oldest.length < VERSION_EVIDENCE) oldest.push(version);
+    return;
+  }
+  oldest.splice(index, 0, version);
+  if (oldest.length > VERSION_EVIDENCE) oldest.pop();
+}
+
+/**
+ * The bucket's versioning and, when it keeps versions, a count of its noncurrent ones with the
+ * oldest as evidence: every version is listed (a page per 1000), none is read. Throws for a
+ * passing failure (discovery runs again); a refusal becomes `unknown`, which makes the scan
+ * incomplete: the bucket may hold images no listing shows.
+ */
+async function observeVersions(
+  storage: SourceStorage,
+  limit: RequestLimit,
+  sourceId: string,
+  bucket: string,
+): Promise<VersioningObservation> {
+  const fail = (what: string, error: unknown): Error =>
+    new Error(`${sourceId}: ${bucket}: ${what} failed (${describeS3Error(error)})`, { cause: error });
+  let state: Awaited<ReturnType<SourceStorage['versioning']>>;
+  try {
+    state = await limit(() => storage.versioning(bucket));
+  } catch (error) {
+    if (isRetryable(error)) throw fail('GetBucketVersioning', error);
+    return { state: 'unknown', note: `its versioning could not be read (${describeS3Error(error)})` };
+  }
+  if (state === 'never' || state === 'unsupported') return { state };
+  const listedAt = new Date().toISOString();
+  let noncurrent = 0;
+  let deleteMarkers = 0;
+  const oldest: NoncurrentVersion[] = [];
+  let markers: { keyMarker: string | null; versionIdMarker: string | null } = {
+    keyMarker: null,
+    versionIdMarker: null,
+  };
+  try {
+    for (;;) {
+      const page = await limit(() => storage.listVersionsPage(bucket, markers));
+      for (const version of page.versions) {
+        const size = Number(version.size);
+        if (version.isLatest || !(size > 0)) continue;
+        noncurrent += 1;
+        const { key, versionId, lastModified } = version;
+        keepOldest(oldest, { key, versionId, etag: version.etag.replace(/^"|"$/g, ''), size, lastModified });
+      }
+      deleteMarkers += page.deleteMarkers.length;
+      if (!page.isTruncated) break;
+      const next = { keyMarker: page.nextKeyMarker, versionIdMarker: page.nextVersionIdMarker };
+      // A server that hands back the markers it was given would keep this loop going for ever.
+      if (next.keyMarker === markers.keyMarker && next.versionIdMarker === markers.versionIdMarker) {
+        throw new Error(`the version listing repeats its page after key ${String(next.keyMarker)}`);
+      }
+      markers = next;
+    }
+  } catch (error) {
+    if (isRetryable(error)) throw fail('ListObjectVersions', error);
+    return {
+      state: 'unknown',
+      note: `it keeps versions (${state}), but they could not be listed (${describeS3Error(error)})`,
+    };
+  }
+  return { state, noncurrent, deleteMarkers, oldest, listedAt };
 }

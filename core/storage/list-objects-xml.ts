@@ -1,6 +1,6 @@
 /**
- * The only code that imports `fast-xml-parser`: reads a ListObjectsV2 response body exactly as the
- * server wrote it. We do not use minio's own parser for listings: it turns every value that looks
+ * The only code that imports `fast-xml-parser`: reads ListObjectsV2 and ListObjectVersions response
+ * bodies exactly as the server wrote them. We do not use minio's own parser for listings: it turns every value that looks
  * like a number into one (the key `000123` comes back as `123`, `0x1F` as `31`, `1.50` as `1.5`, `00`
  * as an empty key) and trims spaces, so the scan would ask for objects that do not exist, count them
  * as deleted, and resume after a key the bucket does not hold. An auditor cannot let a key's name
@@ -33,7 +33,7 @@ const parser = new XMLParser({
   trimValues: false,
   htmlEntities: true,
   ignoreAttributes: true,
-  isArray: (name) => name === 'Contents' || name === 'CommonPrefixes',
+  isArray: (name) => ['Contents', 'CommonPrefixes', 'Version', 'DeleteMarker'].includes(name),
   // The callbacks above need no path: without it the parser builds no path string per element
   // (a tenth of its time on a 1000-key page).
   jPath: false,
@@ -96,4 +96,64 @@ export function parseListObjectsV2(xml: string): ListObjectsV2Page {
   if (isTruncated && token === '')
     throw new ListingXmlError('the listing is truncated but gives no NextContinuationToken');
   return { entries, commonPrefixes, isTruncated, nextContinuationToken: token === '' ? null : token };
+}
+
+/** One version of a ListObjectVersions page (ETag still quoted, size as text). */
+export interface ListedVersion extends ListedEntry {
+  versionId: string;
+  isLatest: boolean;
+}
+
+/** A ListObjectVersions page: its versions, its delete markers, and the markers of the next page. */
+export interface ListObjectVersionsPage {
+  versions: ListedVersion[];
+  /** Delete markers, as versions without ETag or size. */
+  deleteMarkers: Array<Pick<ListedVersion, 'key' | 'versionId' | 'isLatest' | 'lastModified'>>;
+  isTruncated: boolean;
+  nextKeyMarker: string | null;
+  nextVersionIdMarker: string | null;
+}
+
+/**
+ * Parses a ListObjectVersions response, with the same care as {@link parseListObjectsV2}: values as
+ * sent, keys URL-decoded only when the response says so, a body cut off or truncated without a next
+ * key marker refused.
+ */
+export function parseListObjectVersions(xml: string): ListObjectVersionsPage {
+  let parsed: Node;
+  try {
+    parsed = parser.parse(xml) as Node;
+  } catch (error) {
+    throw new ListingXmlError(`the version listing is not well-formed XML: ${(error as Error).message}`);
+  }
+  const result = parsed.ListVersionsResult as Node | undefined;
+  if (result === undefined || typeof result !== 'object')
+    throw new ListingXmlError('the version listing has no ListVersionsResult element');
+  if (!xml.trimEnd().endsWith('</ListVersionsResult>'))
+    throw new ListingXmlError('the version listing ends before its closing ListVersionsResult tag (cut off)');
+  const decode = text(result, 'EncodingType').trim().toLowerCase() === 'url' ? urlDecode : (v: string) => v;
+  const common = (node: Node) => ({
+    key: decode(text(node, 'Key')),
+    versionId: text(node, 'VersionId').trim(),
+    isLatest: text(node, 'IsLatest').trim().toLowerCase() === 'true',
+    lastModified: text(node, 'LastModified').trim(),
+  });
+  const versions = ((result.Version as Node[] | undefined) ?? []).map((node) => ({
+    ...common(node),
+    etag: text(node, 'ETag').trim(),
+    size: text(node, 'Size').trim(),
+  }));
+  const deleteMarkers = ((result.DeleteMarker as Node[] | undefined) ?? []).map(common);
+  const isTruncated = text(result, 'IsTruncated').trim().toLowerCase() === 'true';
+  const nextKeyMarker = decode(text(result, 'NextKeyMarker'));
+  const nextVersionIdMarker = text(result, 'NextVersionIdMarker').trim();
+  if (isTruncated && nextKeyMarker === '')
+    throw new ListingXmlError('the version listing is truncated but gives no NextKeyMarker');
+  return {
+    versions,
+    deleteMarkers,
+    isTruncated,
+    nextKeyMarker: isTruncated ? nextKeyMarker : null,
+    nextVersionIdMarker: isTruncated && nextVersionIdMarker !== '' ? nextVersionIdMarker : null,
+  };
 }

@@ -1,15 +1,20 @@
 /**
  * The only code that imports `minio`: list pages, ranged reads of object heads, bucket listing,
- * lifecycle, and the writes the fixtures need. One `SourceStorage` per configured source.
+ * lifecycle, versioning and version listings, and the writes the fixtures need. One `SourceStorage` per configured source.
  */
 import http from 'node:http';
 import https from 'node:https';
 import * as Minio from 'minio';
 import pRetry, { AbortError } from 'p-retry';
 import type { Credentials } from '../../config/load.js';
-import type { LifecycleObservation } from '../rules/rule.js';
+import type { LifecycleObservation, VersioningState } from '../rules/rule.js';
 import { lifecycleExpirations } from './lifecycle-rules.js';
-import { parseListObjectsV2, type ListObjectsV2Page } from './list-objects-xml.js';
+import {
+  parseListObjectVersions,
+  parseListObjectsV2,
+  type ListObjectsV2Page,
+  type ListObjectVersionsPage,
+} from './list-objects-xml.js';
 
 /** Where and as whom to reach an S3-compatible endpoint. */
 export interface S3Endpoint {
@@ -283,6 +288,46 @@ export class SourceStorage {
       }
       return { supported: false, note: `lifecycle could not be read (${describeS3Error(error)})` };
     }
+  }
+
+  /**
+   * Whether the bucket keeps versions (GetBucketVersioning): `unsupported` when the server does not
+   * implement versioning (s3rver), so it cannot hold any. Throws when the status cannot be read.
+   */
+  async versioning(bucket: string): Promise<VersioningState> {
+    try {
+      const config: unknown = await this.withRetry(() => this.client.getBucketVersioning(bucket));
+      const status =
+        typeof config === 'object' && config !== null ? (config as { Status?: unknown }).Status : '';
+      return status === 'Enabled' ? 'enabled' : status === 'Suspended' ? 'suspended' : 'never';
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'NotImplemented' || code === 'MethodNotAllowed') return 'unsupported';
+      throw error;
+    }
+  }
+
+  /**
+   * One ListObjectVersions page (up to 1000 versions and delete markers), after `keyMarker` and
+   * `versionIdMarker` of the page before; signed by minio, parsed by us as listings are.
+   */
+  listVersionsPage(
+    bucket: string,
+    markers: { keyMarker: string | null; versionIdMarker: string | null },
+  ): Promise<ListObjectVersionsPage> {
+    const query = ['versions', 'encoding-type=url', 'max-keys=1000'];
+    if (markers.keyMarker !== null) query.push(`key-marker=${uriEscape(markers.keyMarker)}`);
+    if (markers.versionIdMarker !== null)
+      query.push(`version-id-marker=${uriEscape(markers.versionIdMarker)}`);
+    return this.withRetry(async () => {
+      const response = await this.client.makeRequestAsync({
+        method: 'GET',
+        bucketName: bucket,
+        query: query.sort().join('&'),
+      });
+      const body = Buffer.concat((await response.toArray()) as Buffer[]).toString('utf8');
+      return parseListObjectVersions(body);
+    });
   }
 
   /** Creates a bucket when missing (fixtures and demo only). */

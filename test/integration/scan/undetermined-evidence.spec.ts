@@ -1,6 +1,7 @@
 /**
  * Bucket evidence a scan could not gather: a refused ListBuckets, anonymous probes that get no
- * answer. Such a scan is incomplete with the reason, and it closes none of the findings that the
+ * answer, versions that cannot be read (and, with the gateway answering for versioning, which
+ * s3rver lacks, noncurrent versions found). Such a scan is incomplete with the reason, and it closes none of the findings that the
  * missing evidence would have confirmed (undeclared and public buckets stay open).
  */
 import { expect } from 'chai';
@@ -42,6 +43,7 @@ describe('a vendor scan whose bucket evidence could not be gathered', function (
   }
 
   let firstFindings: string[];
+  let firstEvaluated: number;
 
   before(async () => {
     world = await startRandwyckWorld();
@@ -50,6 +52,7 @@ describe('a vendor scan whose bucket evidence could not be gathered', function (
     const first = await scanVendor();
     expect(first.scan.status, first.scan.errors.join('\n')).to.equal('completed');
     firstFindings = await openBucketFindings();
+    firstEvaluated = first.scan.objectsEvaluated;
     expect(firstFindings).to.include.members([
       'ars-acc-2019|undeclared-bucket',
       'ars-public-export|undeclared-bucket',
@@ -160,6 +163,86 @@ describe('a vendor scan whose bucket evidence could not be gathered', function (
     expect(scan.errors.join('\n')).to.include(
       'bucket ars-public-export: public access could not be determined',
     );
+    expect(await openBucketFindings()).to.deep.equal(firstFindings);
+  });
+
+  it('is incomplete when the versions of a bucket cannot be read', async () => {
+    gateway().setFaults({ failRate: 0, denyVersioning: true });
+    const outcome = await scanVendor();
+    expect(outcome.scan.status).to.equal('incomplete');
+    expect(errorsOf(outcome)).to.match(
+      /bucket ars-violations: its noncurrent versions could not be checked: its versioning could not be read \(AccessDenied/,
+    );
+    // Every object was still read: only the versions no listing shows are unknown.
+    expect(outcome.scan.objectsEvaluated).to.equal(firstEvaluated);
+    expect(await openBucketFindings()).to.deep.equal(firstFindings);
+  });
+
+  it('finds deleted images kept as noncurrent versions, over pages, and closes that once they are gone', async () => {
+    const hoursAgo = (hours: number) => new Date(world.now.getTime() - hours * 3_600_000);
+    const kept = "2026/11/'s-Hertogenbosch 1+2.jpg";
+    gateway().setVersioning('ars-violations', {
+      status: 'Enabled',
+      pages: [
+        [
+          {
+            key: kept,
+            versionId: 'v2',
+            isLatest: true,
+            lastModified: hoursAgo(1),
+            object: { etag: 'e2', size: 9 },
+          },
+          {
+            key: kept,
+            versionId: 'v1',
+            isLatest: false,
+            lastModified: hoursAgo(40 * 24),
+            object: { etag: 'e1', size: 8 },
+          },
+        ],
+        [
+          { key: 'cam/b.jpg', versionId: 'd1', isLatest: true, lastModified: hoursAgo(2) },
+          {
+            key: 'cam/b.jpg',
+            versionId: 'b0',
+            isLatest: false,
+            lastModified: hoursAgo(72),
+            object: { etag: 'e3', size: 7 },
+          },
+          {
+            key: 'cam/old/',
+            versionId: 'f0',
+            isLatest: false,
+            lastModified: hoursAgo(900),
+            object: { etag: 'e4', size: 0 },
+          },
+        ],
+      ],
+    });
+    try {
+      const outcome = await scanVendor();
+      expect(outcome.scan.status, errorsOf(outcome)).to.equal('completed');
+      expect(await openBucketFindings()).to.deep.equal(
+        [...firstFindings, 'ars-violations|noncurrent-versions'].sort(),
+      );
+      const [found] = (await db.store.listFindings({ rule: ['noncurrent-versions'], limit: 10 })).items;
+      // The vendor limit is 28 days: the 3-day-old version is counted, not reported; the folder
+      // marker (no bytes) is neither.
+      expect(found!.details).to.deep.include({
+        versioning: 'enabled',
+        noncurrentVersions: 2,
+        deleteMarkers: 1,
+      });
+      expect(found!.details.overLimit).to.deep.equal([
+        { key: kept, versionId: 'v1', etag: 'e1', size: 8, lastModified: hoursAgo(40 * 24).toISOString() },
+      ]);
+    } finally {
+      gateway().setVersioning('ars-violations', null);
+    }
+    const again = await scanVendor();
+    expect(again.scan.status, errorsOf(again)).to.equal('completed');
+    const [closed] = (await db.store.listFindings({ rule: ['noncurrent-versions'], limit: 10 })).items;
+    expect(closed!.status).to.equal('remediated');
     expect(await openBucketFindings()).to.deep.equal(firstFindings);
   });
 

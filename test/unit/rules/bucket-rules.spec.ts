@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { rule as lifecycle } from '../../../core/rules/lifecycle-not-enforcing/lifecycle-not-enforcing.rule.js';
+import { rule as noncurrentVersions } from '../../../core/rules/noncurrent-versions/noncurrent-versions.rule.js';
 import { rule as publicAccess } from '../../../core/rules/public-access/public-access.rule.js';
 import { rule as testEnvironment } from '../../../core/rules/test-environment/test-environment.rule.js';
 import { rule as undeclared } from '../../../core/rules/undeclared-bucket/undeclared-bucket.rule.js';
@@ -148,5 +149,78 @@ describe('lifecycle-not-enforcing', () => {
   it('leaves storage without lifecycle support to the scan notes', () => {
     const bucket = makeBucket({ lifecycle: { supported: false, note: 'NotImplemented' } });
     expect(lifecycle.evaluate(bucket, vendor)).to.deep.equal([]);
+  });
+});
+
+describe('noncurrent-versions', () => {
+  const NOW_MS = vendor.now.getTime();
+  const hoursAgo = (hours: number) => new Date(NOW_MS - hours * 3_600_000).toISOString();
+  const version = (key: string, hours: number) => ({
+    key,
+    versionId: `v-${key}`,
+    etag: 'e1',
+    size: 350_000,
+    lastModified: hoursAgo(hours),
+  });
+  const versioned = (oldest: ReturnType<typeof version>[], noncurrent = oldest.length) =>
+    makeBucket({
+      versioning: { state: 'enabled', noncurrent, deleteMarkers: 4, oldest, listedAt: hoursAgo(0.1) },
+    });
+
+  it('passes a bucket without versions, whatever the server says of them', () => {
+    expect(noncurrentVersions.evaluate(makeBucket(), vendor)).to.deep.equal([]);
+    for (const state of ['never', 'unsupported'] as const) {
+      expect(noncurrentVersions.evaluate(makeBucket({ versioning: { state } }), edge)).to.deep.equal([]);
+    }
+    const unknown = makeBucket({ versioning: { state: 'unknown', note: 'AccessDenied' } });
+    expect(noncurrentVersions.evaluate(unknown, edge)).to.deep.equal([]);
+  });
+
+  it('passes noncurrent versions all written within the limit of the role, exactly at it included', () => {
+    expect(
+      noncurrentVersions.evaluate(versioned([version('a.jpg', 48), version('b.jpg', 1)]), edge),
+    ).to.deep.equal([]);
+    expect(noncurrentVersions.evaluate(versioned([version('a.jpg', 28 * 24)]), vendor)).to.deep.equal([]);
+  });
+
+  it('flags an edge bucket keeping a version written more than 48 h ago, with the versions as evidence', () => {
+    const old = version('cam1/old.jpg', 72);
+    const [finding] = noncurrentVersions.evaluate(versioned([old, version('cam1/new.jpg', 2)], 5), edge);
+    expect(finding).to.include({ rule: 'noncurrent-versions', severity: 'high', threshold: '48 h' });
+    expect(finding?.reason).to.match(
+      /^Bucket "ars-prod" keeps versions \(enabled\): deleted or overwritten objects are still stored\. 1 of its 5 noncurrent versions was written more than 48 h ago; the oldest, of cam1\/old\.jpg, was written .* 72(\.0)? h ago\.$/,
+    );
+    expect(finding?.details).to.deep.include({
+      versioning: 'enabled',
+      noncurrentVersions: 5,
+      deleteMarkers: 4,
+      overLimit: [old],
+      maxAgeHours: 48,
+      role: 'edge',
+    });
+  });
+
+  it('judges a vendor bucket by the vendor limit, and says "at least" when every version kept is over it', () => {
+    const kept = [version('a.jpg', 900), version('b.jpg', 800)];
+    expect(noncurrentVersions.evaluate(versioned(kept), edge)[0]?.reason).to.contain(
+      '2 of its 2 noncurrent versions were',
+    );
+    const [finding] = noncurrentVersions.evaluate(versioned(kept, 40_000), vendor);
+    expect(finding?.threshold).to.equal('28 d');
+    expect(finding?.reason).to.contain(
+      'At least 2 of its 40000 noncurrent versions were written more than 28 d ago',
+    );
+    const suspended = makeBucket({
+      versioning: {
+        state: 'suspended',
+        noncurrent: 1,
+        deleteMarkers: 0,
+        oldest: [kept[0]!],
+        listedAt: hoursAgo(0),
+      },
+    });
+    expect(noncurrentVersions.evaluate(suspended, vendor)[0]?.reason).to.contain(
+      'keeps versions (suspended)',
+    );
   });
 });

@@ -23,12 +23,13 @@ describe('rule registry', () => {
     expect(allRules.map((rule) => rule.meta.id).sort()).to.deep.equal(folders);
   });
 
-  it('has the twelve rules of DOMAIN.md', () => {
+  it('has the eleven rules of DOMAIN.md and our two of storage that deletes nothing by itself', () => {
     expect(allRules.map((rule) => rule.meta.id).sort()).to.deep.equal([
       'clock-skew',
       'edge-retention',
       'lifecycle-not-enforcing',
       'missing-timestamp',
+      'noncurrent-versions',
       'production-data-outside-production',
       'public-access',
       'test-environment',
@@ -82,6 +83,7 @@ describe('rule registry', () => {
       'test-environment': 'critical',
       'public-access': 'critical',
       'lifecycle-not-enforcing': 'medium',
+      'noncurrent-versions': 'high',
     });
   });
 

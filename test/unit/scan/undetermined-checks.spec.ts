@@ -43,4 +43,15 @@ describe('undeterminedChecks: bucket evidence discovery could not gather', () =>
       { rule: 'lifecycle-not-enforcing', reason: 'lifecycle could not be read (x)' },
     ]);
   });
+
+  it('leaves the noncurrent versions undetermined when they could not be read, and only then', () => {
+    const unknown = { state: 'unknown' as const, note: 'its versioning could not be read (AccessDenied)' };
+    expect(undeterminedChecks([probe(LIST, 403)], null, readable, unknown)).to.deep.equal([
+      { rule: 'noncurrent-versions', reason: 'its versioning could not be read (AccessDenied)' },
+    ]);
+    for (const state of ['never', 'unsupported'] as const) {
+      expect(undeterminedChecks([probe(LIST, 403)], null, readable, { state })).to.deep.equal([]);
+    }
+    expect(undeterminedChecks([probe(LIST, 403)], null, readable, undefined)).to.deep.equal([]);
+  });
 });

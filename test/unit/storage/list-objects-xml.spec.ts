@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { ListingXmlError, parseListObjectsV2 } from '../../../core/storage/list-objects-xml.js';
+import {
+  ListingXmlError,
+  parseListObjectsV2,
+  parseListObjectVersions,
+} from '../../../core/storage/list-objects-xml.js';
 
 function listing(opts: { encoding?: string; keys: string[]; prefixes?: string[]; token?: string }): string {
   const contents = opts.keys
@@ -110,5 +114,79 @@ describe('parseListObjectsV2', () => {
   it('refuses a truncated page without a continuation token', () => {
     const xml = listing({ keys: ['a.jpg'] }).replace('<IsTruncated>false', '<IsTruncated>true');
     expect(() => parseListObjectsV2(xml)).to.throw(ListingXmlError, /no NextContinuationToken/);
+  });
+});
+
+describe('parseListObjectVersions', () => {
+  const versions = (inner: string, encoded = true) =>
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    `<Name>b</Name>${encoded ? '<EncodingType>url</EncodingType>' : ''}${inner}</ListVersionsResult>`;
+
+  it('reads versions and delete markers, keys as sent (url-decoded when encoded), and the next markers', () => {
+    const page = parseListObjectVersions(
+      versions(
+        '<IsTruncated>true</IsTruncated><NextKeyMarker>a+b%2B1.jpg</NextKeyMarker><NextVersionIdMarker>v1</NextVersionIdMarker>' +
+          '<Version><Key>000123</Key><VersionId>v3</VersionId><IsLatest>true</IsLatest>' +
+          '<LastModified>2026-11-20T07:00:00.000Z</LastModified><ETag>"e3"</ETag><Size>0012</Size></Version>' +
+          '<DeleteMarker><Key>a+b%2B1.jpg</Key><VersionId>d2</VersionId><IsLatest>true</IsLatest>' +
+          '<LastModified>2026-11-21T07:00:00.000Z</LastModified></DeleteMarker>' +
+          '<Version><Key>a+b%2B1.jpg</Key><VersionId>v1</VersionId><IsLatest>false</IsLatest>' +
+          '<LastModified>2026-11-19T07:00:00.000Z</LastModified><ETag>"e1"</ETag><Size>8</Size></Version>',
+      ),
+    );
+    expect(page).to.deep.equal({
+      versions: [
+        {
+          key: '000123',
+          versionId: 'v3',
+          isLatest: true,
+          lastModified: '2026-11-20T07:00:00.000Z',
+          etag: '"e3"',
+          size: '0012',
+        },
+        {
+          key: 'a b+1.jpg',
+          versionId: 'v1',
+          isLatest: false,
+          lastModified: '2026-11-19T07:00:00.000Z',
+          etag: '"e1"',
+          size: '8',
+        },
+      ],
+      deleteMarkers: [
+        { key: 'a b+1.jpg', versionId: 'd2', isLatest: true, lastModified: '2026-11-21T07:00:00.000Z' },
+      ],
+      isTruncated: true,
+      nextKeyMarker: 'a b+1.jpg',
+      nextVersionIdMarker: 'v1',
+    });
+  });
+
+  it('reads a last page without markers, and keys as they are when not encoded', () => {
+    const page = parseListObjectVersions(
+      versions(
+        '<IsTruncated>false</IsTruncated><Version><Key>a+b.jpg</Key><VersionId>null</VersionId>' +
+          '<IsLatest>true</IsLatest><LastModified>x</LastModified><ETag>"e"</ETag><Size>1</Size></Version>',
+        false,
+      ),
+    );
+    expect(page.versions[0]!.key).to.equal('a+b.jpg');
+    expect(page).to.include({ isTruncated: false, nextKeyMarker: null, nextVersionIdMarker: null });
+  });
+
+  it('refuses another body, one cut off, and a truncated page without a next key marker', () => {
+    expect(() => parseListObjectVersions(listing({ keys: ['a'] }))).to.throw(
+      ListingXmlError,
+      /no ListVersionsResult/,
+    );
+    const whole = versions(
+      '<IsTruncated>false</IsTruncated><DeleteMarker><Key>k</Key></DeleteMarker><Name>b</Name>',
+    );
+    const cut = whole.slice(0, whole.indexOf('</DeleteMarker>') + '</DeleteMarker>'.length);
+    expect(() => parseListObjectVersions(cut)).to.throw(ListingXmlError, /cut off/);
+    expect(() => parseListObjectVersions(versions('<IsTruncated>true</IsTruncated>'))).to.throw(
+      ListingXmlError,
+      /no NextKeyMarker/,
+    );
   });
 });

@@ -78,33 +78,43 @@ function plateLike(groups: Group[]): boolean {
 const HEX_HASH = /^(?:[0-9a-f]+|[0-9A-F]+)$/;
 const HASH_LENGTHS = new Set([16, 32, 40, 64]);
 
+/** A run of digits no plate holds and dates, times and counters do: 6 or more. */
+const STAMP = /^[0-9]{6,}$/;
+
 /**
- * Plates written straight into other letters and digits (`GX123B20261120`, `20261120GX123B`): the
- * group is cut at runs no plate holds (more than 4 digits or 3 letters), and each piece is judged as a
- * group of its own. Returns the plate-like pieces' [start, end) offsets in `text`. A plate whose own
- * digits or letters run into the neighbours' (`12ABC320261120`) cannot be told apart, and is missed.
+ * Plates written straight into a time stamp (`GX123B20261120`, `20261120T0830ZGX123B`): the group is
+ * cut at runs no plate holds (more than 4 digits or 3 letters), and a piece that borders a stamp (6 or
+ * more digits) is judged as a group of its own. Only there: judging every piece masked parts of one
+ * ULID in seven and of one short hex id in twenty. Returns the plate-like pieces' [start, end) offsets
+ * in `text`. Missed: a plate whose own digits or letters run into the neighbours' (`12ABC320261120`,
+ * `kentekenGX123B`), a piece of more than 3 runs (`cam1GX123B20261120`), and a dashed plate run into a
+ * stamp (`GX-123-B20261120`).
  */
 function embeddedPlates(text: string): Array<[number, number]> {
   if (HASH_LENGTHS.has(text.length) && HEX_HASH.test(text)) return [];
   const found: Array<[number, number]> = [];
   let runs: string[] = [];
   let start = 0;
-  const judgePiece = (): void => {
+  /** Whether the run before the current piece is a stamp. */
+  let afterStamp = false;
+  const judgePiece = (beforeStamp: boolean): void => {
     const chars = runs.reduce((n, run) => n + run.length, 0);
     const plate = runs.length >= 2 && runs.length <= 3 && chars >= MIN_CHARS && chars <= MAX_CHARS;
-    if (plate && fitsRuns(runs)) found.push([start, start + chars]);
+    if (plate && (afterStamp || beforeStamp) && fitsRuns(runs)) found.push([start, start + chars]);
     runs = [];
   };
   for (const match of text.matchAll(/\p{L}+|[0-9]+/gu)) {
     const run = match[0];
     if (isLetters(run) ? run.length > MAX_LETTERS : run.length > MAX_DIGITS) {
-      judgePiece();
+      const stamp = STAMP.test(run);
+      judgePiece(stamp);
+      afterStamp = stamp;
       continue;
     }
     if (runs.length === 0) start = match.index;
     runs.push(run);
   }
-  judgePiece();
+  judgePiece(false);
   return found;
 }
 

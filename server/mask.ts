@@ -11,7 +11,9 @@ export { hasPlateLike, maskPlates } from '../core/plate-mask.js';
  * database stores no NUL, and the entry must be written before the request is refused).
  */
 export function maskText(text: string): string {
-  return maskPlates(text.slice(0, 200).replaceAll('\u0000', '\uFFFD'));
+  // Masked before it is cut, so a plate across the cut is masked whole: a plate and its separators
+  // fit in the 16 characters past it.
+  return maskPlates(text.slice(0, 216).replaceAll('\u0000', '\uFFFD')).slice(0, 200);
 }
 
 /**

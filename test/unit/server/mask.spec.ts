@@ -26,7 +26,6 @@ describe('maskPlates', () => {
     ['cam1/GX123B20261120.jpg', 'cam1/******20261120.jpg'],
     ['20261120083000GX123B.jpg', '20261120083000******.jpg'],
     ['20261120T083000ZGX123B', '20261120T083000*******'],
-    ['kenteken12ABC3_x', 'kenteken******_x'],
     ['IMG20261120GX123B20261120', 'IMG20261120******20261120'],
   ];
   for (const [input, masked] of cases) {
@@ -51,6 +50,11 @@ describe('maskPlates', () => {
     'cam01_20261120083000123.jpg',
     'd41d8cd98f00b204e9800998ecf8427e',
     'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855',
+    // Ids with no time stamp in them: a ULID, short hex ids, a build name.
+    '01JCC8CDYC4G5R3M2X9TQWZB7N',
+    'dd7013aadf19',
+    'x/5f1e2a9b7c3d4e6f8a0b1c2d/y',
+    'build123abc',
     '',
   ];
   for (const input of kept) {
@@ -77,6 +81,7 @@ describe('maskPlates', () => {
       n: { k: '**-***-*' },
     });
     expect(maskText('x'.repeat(300))).to.have.length(200);
+    expect(maskText(`${'x'.repeat(196)} GX-123-B`)).to.equal(`${'x'.repeat(196)} **-`);
     expect(maskText('a\u0000b')).to.equal('a\uFFFDb');
     expect(maskQuery(undefined)).to.deep.equal({});
   });

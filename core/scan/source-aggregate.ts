@@ -1,6 +1,6 @@
 /**
  * The end of a source's scan, once every bucket job has finished: bucket rules (undeclared, test
- * environment, public access, lifecycle), the copy check, remediation of what is gone, and the
+ * environment, public access, lifecycle, noncurrent versions), the copy check, remediation of what is gone, and the
  * source's verdict: complete only when every planned bucket and shard was evaluated in full.
  */
 import type { ScanBucketResult, ScanSourceResult } from '../queue/jobs.js';
@@ -147,7 +147,11 @@ export async function aggregateSource(
     for (const bucket of input.buckets.filter((b) => completeBuckets.has(b.bucket))) {
       await deps.store.remediateUnseen(input.scanId, input.sourceId, bucket.bucket, input.now, {
         includeBucketLevel: true,
-        keepRules: undeterminedOf(bucket).map((check) => check.rule),
+        keepRules: [
+          ...undeterminedOf(bucket).map((check) => check.rule),
+          // A plan stored before versions were read says nothing of them: their findings stay.
+          ...(bucket.versioning === undefined ? ['noncurrent-versions'] : []),
+        ],
       });
     }
   }

@@ -13,6 +13,7 @@ import type {
 } from '../rules/rule.js';
 import { classifyBucketName } from '../rules/bucket-names.js';
 import { probeAnonymousAccess, probeInconclusive } from '../storage/anonymous-probe.js';
+import { ListingXmlError } from '../storage/list-objects-xml.js';
 import {
   describeS3Error,
   isRetryable,
@@ -277,7 +278,9 @@ async function observeVersions(
       const next = { keyMarker: page.nextKeyMarker, versionIdMarker: page.nextVersionIdMarker };
       // A server that hands back the markers it was given would keep this loop going for ever.
       if (next.keyMarker === markers.keyMarker && next.versionIdMarker === markers.versionIdMarker) {
-        throw new Error(`the version listing repeats its page after key ${String(next.keyMarker)}`);
+        throw new ListingXmlError(
+          'the version listing answers the same page again (its next markers are those it was given)',
+        );
       }
       markers = next;
     }

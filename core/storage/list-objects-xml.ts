@@ -39,7 +39,7 @@ const parser = new XMLParser({
   jPath: false,
 });
 
-/** Thrown when a body is not a ListObjectsV2 result. */
+/** Thrown when a body is not the listing (or versioning answer) it should be. */
 export class ListingXmlError extends Error {
   override name = 'ListingXmlError';
 }
@@ -156,4 +156,29 @@ export function parseListObjectVersions(xml: string): ListObjectVersionsPage {
     nextKeyMarker: isTruncated ? nextKeyMarker : null,
     nextVersionIdMarker: isTruncated && nextVersionIdMarker !== '' ? nextVersionIdMarker : null,
   };
+}
+
+/**
+ * The `Status` of a GetBucketVersioning answer: `enabled`, `suspended`, `never` when there is none (a
+ * bucket that never kept versions answers an empty configuration), or null for any other value.
+ * Compared without case: some S3-compatible servers write it in lower case. `unsupported` for a
+ * server that answers with the bucket's listing instead (s3rver ignores the subresource): it does
+ * not implement versioning, so it keeps no versions.
+ */
+export function parseVersioningStatus(xml: string): 'enabled' | 'suspended' | 'never' | 'unsupported' | null {
+  let parsed: Node;
+  try {
+    parsed = parser.parse(xml) as Node;
+  } catch (error) {
+    throw new ListingXmlError(`the versioning answer is not well-formed XML: ${(error as Error).message}`);
+  }
+  if ('ListBucketResult' in parsed && !('VersioningConfiguration' in parsed)) return 'unsupported';
+  if (!('VersioningConfiguration' in parsed))
+    throw new ListingXmlError('the versioning answer has no VersioningConfiguration element');
+  const config = parsed.VersioningConfiguration;
+  const status = (typeof config === 'object' && config !== null ? text(config as Node, 'Status') : '')
+    .trim()
+    .toLowerCase();
+  if (status === '') return 'never';
+  return status === 'enabled' || status === 'suspended' ? status : null;
 }

@@ -10,8 +10,10 @@ import type { Credentials } from '../../config/load.js';
 import type { LifecycleObservation, VersioningState } from '../rules/rule.js';
 import { lifecycleExpirations } from './lifecycle-rules.js';
 import {
+  ListingXmlError,
   parseListObjectVersions,
   parseListObjectsV2,
+  parseVersioningStatus,
   type ListObjectsV2Page,
   type ListObjectVersionsPage,
 } from './list-objects-xml.js';
@@ -291,15 +293,24 @@ export class SourceStorage {
   }
 
   /**
-   * Whether the bucket keeps versions (GetBucketVersioning): `unsupported` when the server does not
-   * implement versioning (s3rver), so it cannot hold any. Throws when the status cannot be read.
+   * Whether the bucket keeps versions (GetBucketVersioning; our request, as minio's refuses the
+   * legacy bucket names its listings accept): `unsupported` when the server does not implement
+   * versioning (NotImplemented, or s3rver's listing in answer), so it cannot hold any. Throws when the status cannot be read, or is one
+   * this code does not know.
    */
   async versioning(bucket: string): Promise<VersioningState> {
     try {
-      const config: unknown = await this.withRetry(() => this.client.getBucketVersioning(bucket));
-      const status =
-        typeof config === 'object' && config !== null ? (config as { Status?: unknown }).Status : '';
-      return status === 'Enabled' ? 'enabled' : status === 'Suspended' ? 'suspended' : 'never';
+      const status = await this.withRetry(async () => {
+        const response = await this.client.makeRequestAsync({
+          method: 'GET',
+          bucketName: bucket,
+          query: 'versioning',
+        });
+        return parseVersioningStatus(Buffer.concat((await response.toArray()) as Buffer[]).toString('utf8'));
+      });
+      if (status === null)
+        throw new ListingXmlError('the versioning answer has a Status this auditor does not know');
+      return status;
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === 'NotImplemented' || code === 'MethodNotAllowed') return 'unsupported';

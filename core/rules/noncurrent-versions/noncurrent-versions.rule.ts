@@ -30,14 +30,13 @@ export const rule: BucketRule = {
     const first = over[0];
     if (first === undefined) return [];
     const written = new Date(first.lastModified);
-    const counted =
-      over.length === versions.oldest.length && versions.noncurrent > over.length
-        ? `at least ${over.length} of its ${versions.noncurrent} noncurrent versions were`
-        : `${over.length} of its ${versions.noncurrent} noncurrent versions ${over.length === 1 ? 'was' : 'were'}`;
+    const atLeast = over.length === versions.oldest.length && versions.noncurrent > over.length;
+    // Numbers stand apart from words, so that masking (`1 of its 5` reads as a plate) leaves them.
     const reason =
       `Bucket "${bucket.bucket}" keeps versions (${versions.state}): deleted or overwritten objects are still ` +
-      `stored. ${counted[0]!.toUpperCase()}${counted.slice(1)} written more than ${threshold} ago; the oldest, ` +
-      `of ${first.key}, was written ${formatTime(written, timezone)}, ${formatHoursOf(ctx.now.getTime() - written.getTime())} ago.`;
+      `stored. Noncurrent versions: ${versions.noncurrent}; written more than ${threshold} before the scan: ` +
+      `${atLeast ? 'at least ' : ''}${over.length}. The oldest, of ${first.key}, was written ` +
+      `${formatTime(written, timezone)}, ${formatHoursOf(ctx.now.getTime() - written.getTime())} before.`;
     return [
       draft(meta, threshold, reason, {
         versioning: versions.state,

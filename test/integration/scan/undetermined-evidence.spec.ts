@@ -155,6 +155,13 @@ describe('a vendor scan whose bucket evidence could not be gathered', function (
       notes: ['ListBuckets failed (AccessDenied: Access Denied): only the declared buckets were scanned'],
       errors: [],
     };
+    // That plan says nothing of versions: an open noncurrent-versions finding (of an earlier scan)
+    // must stay open.
+    const earlier = (await db.store.listScans({ source: 'vendor-ars', limit: 2 })).find(
+      (s) => s.id !== scanId,
+    );
+    const versions = finding('vendor-ars', 'ars-public-export', '', 'noncurrent-versions');
+    await db.store.upsertFindings(earlier!.id, [versions], world.now);
     await job.updateData({ ...job.data, step: 'children', discovery });
     const workers = await startScanWorkers(runtime, { concurrency: 2 });
     const scan = await waitForScanEnd(db.store, scanId).finally(() => workers.close());
@@ -163,6 +170,11 @@ describe('a vendor scan whose bucket evidence could not be gathered', function (
     expect(scan.errors.join('\n')).to.include(
       'bucket ars-public-export: public access could not be determined',
     );
+    expect(await openBucketFindings()).to.deep.equal(
+      [...firstFindings, 'ars-public-export|noncurrent-versions'].sort(),
+    );
+    const [kept] = (await db.store.listFindings({ rule: ['noncurrent-versions'], limit: 10 })).items;
+    await db.store.setFindingStatus(kept!.id, { status: 'false-positive', actor: 'test' });
     expect(await openBucketFindings()).to.deep.equal(firstFindings);
   });
 
@@ -225,7 +237,9 @@ describe('a vendor scan whose bucket evidence could not be gathered', function (
       expect(await openBucketFindings()).to.deep.equal(
         [...firstFindings, 'ars-violations|noncurrent-versions'].sort(),
       );
-      const [found] = (await db.store.listFindings({ rule: ['noncurrent-versions'], limit: 10 })).items;
+      const [found] = (
+        await db.store.listFindings({ rule: ['noncurrent-versions'], bucket: ['ars-violations'], limit: 10 })
+      ).items;
       // The vendor limit is 28 days: the 3-day-old version is counted, not reported; the folder
       // marker (no bytes) is neither.
       expect(found!.details).to.deep.include({
@@ -241,7 +255,9 @@ describe('a vendor scan whose bucket evidence could not be gathered', function (
     }
     const again = await scanVendor();
     expect(again.scan.status, errorsOf(again)).to.equal('completed');
-    const [closed] = (await db.store.listFindings({ rule: ['noncurrent-versions'], limit: 10 })).items;
+    const [closed] = (
+      await db.store.listFindings({ rule: ['noncurrent-versions'], bucket: ['ars-violations'], limit: 10 })
+    ).items;
     expect(closed!.status).to.equal('remediated');
     expect(await openBucketFindings()).to.deep.equal(firstFindings);
   });

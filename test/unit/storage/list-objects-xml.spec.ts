@@ -3,6 +3,7 @@ import {
   ListingXmlError,
   parseListObjectsV2,
   parseListObjectVersions,
+  parseVersioningStatus,
 } from '../../../core/storage/list-objects-xml.js';
 
 function listing(opts: { encoding?: string; keys: string[]; prefixes?: string[]; token?: string }): string {
@@ -188,5 +189,31 @@ describe('parseListObjectVersions', () => {
       ListingXmlError,
       /no NextKeyMarker/,
     );
+  });
+});
+
+describe('parseVersioningStatus', () => {
+  const answer = (inner: string) =>
+    `<?xml version="1.0" encoding="UTF-8"?>\n<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${inner}</VersioningConfiguration>`;
+
+  it('reads Enabled and Suspended in any case, and an empty configuration as never', () => {
+    expect(parseVersioningStatus(answer('<Status>Enabled</Status>'))).to.equal('enabled');
+    expect(
+      parseVersioningStatus(answer('<Status>suspended</Status><MfaDelete>Disabled</MfaDelete>')),
+    ).to.equal('suspended');
+    expect(parseVersioningStatus(answer(''))).to.equal('never');
+    expect(parseVersioningStatus('<VersioningConfiguration/>')).to.equal('never');
+  });
+
+  it('takes a bucket listing in answer (s3rver ignores the subresource) for a server without versioning', () => {
+    const listingAnswer =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://doc.s3.amazonaws.com/2006-03-01/">' +
+      '<Name>b</Name><IsTruncated>false</IsTruncated></ListBucketResult>';
+    expect(parseVersioningStatus(listingAnswer)).to.equal('unsupported');
+  });
+
+  it('gives null for a status it does not know, and refuses another body', () => {
+    expect(parseVersioningStatus(answer('<Status>Paused</Status>'))).to.equal(null);
+    expect(() => parseVersioningStatus('<Error><Code>x</Code></Error>')).to.throw(ListingXmlError);
   });
 });

@@ -31,5 +31,11 @@ export async function finalizeScan(
   for (const error of errors.slice(0, 500)) await store.addScanError(scanId, error);
   const status: ScanStatus = errors.length === 0 ? 'completed' : 'incomplete';
   await store.finishScan(scanId, status, at);
+  // Upkeep only: the scan's verdict stands whether or not it runs.
+  await store
+    .tidyAfterScan()
+    .catch((error: unknown) =>
+      store.addScanNote(scanId, `store upkeep after the scan failed: ${(error as Error).message}`),
+    );
   return status;
 }

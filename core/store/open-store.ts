@@ -42,6 +42,10 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   return createStore(db);
 }
 
+/** The tables every scan rewrites (see {@link Store.tidyAfterScan}). */
+const TIDY_PGLITE_SQL =
+  'VACUUM (ANALYZE) findings, finding_scans, finding_history, objects, scans, scan_buckets, audit_log';
+
 /**
  * A {@link Store} over an already migrated {@link Db}; closing the store closes `db`. For callers
  * (and tests) that manage the database themselves.
@@ -69,6 +73,9 @@ export function createStore(db: Db): Store {
     addScanError: (scanId, error) => scans.addScanError(scanId, error),
     addScanNote: (scanId, note) => scans.addScanNote(scanId, note),
     finishScan: (scanId, status, at) => scans.finishScan(scanId, status, at),
+    tidyAfterScan: async () => {
+      if (db.kind === 'pglite') await db.exec(TIDY_PGLITE_SQL);
+    },
     cancelScan: (id, at) => scanControl.cancelScan(id, at),
     scansFinishedAfter: (after, limit) => scanControl.scansFinishedAfter(after, limit),
 

@@ -6,6 +6,28 @@ import { at, finding, newScan, T0, uid } from './fixtures.js';
 
 export function scanTests(get: () => TestStore): void {
   describe('scans', () => {
+    it('tidies up after a scan: PGlite, without autovacuum, gets statistics of its findings', async () => {
+      const { store, db } = get();
+      const scan = await newScan(store, ['tidy']);
+      await store.upsertFindings(scan, [finding('tidy', 'b', 'k1'), finding('tidy', 'b', 'k2')], at(1));
+      await store.finishScan(scan, 'completed', at(2));
+      const analyzed = async () =>
+        (
+          await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'findings'`,
+          )
+        )[0]!.n;
+      const before = await analyzed();
+      await store.tidyAfterScan();
+      if (db.kind === 'pglite') {
+        expect(before).to.equal(0);
+        expect(await analyzed()).to.be.greaterThan(0);
+      } else {
+        // PostgreSQL's autovacuum keeps statistics: the store leaves them alone.
+        expect(await analyzed()).to.equal(before);
+      }
+    });
+
     it('records a running scan and reads it back with ISO times', async () => {
       const { store } = get();
       const id = uid('scan');

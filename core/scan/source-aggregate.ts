@@ -147,11 +147,7 @@ export async function aggregateSource(
     for (const bucket of input.buckets.filter((b) => completeBuckets.has(b.bucket))) {
       await deps.store.remediateUnseen(input.scanId, input.sourceId, bucket.bucket, input.now, {
         includeBucketLevel: true,
-        keepRules: [
-          ...undeterminedOf(bucket).map((check) => check.rule),
-          // A plan stored before versions were read says nothing of them: their findings stay.
-          ...(bucket.versioning === undefined ? ['noncurrent-versions'] : []),
-        ],
+        keepRules: undeterminedOf(bucket).map((check) => check.rule),
       });
     }
   }

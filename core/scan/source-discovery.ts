@@ -44,13 +44,18 @@ export interface DiscoveredBucket extends PlannedBucket {
 
 /**
  * The bucket's undetermined checks; for a plan stored before they were recorded, judged again from
- * its probes and lifecycle (the object probe's skip was not recorded then).
+ * its probes and lifecycle (the object probe's skip was not recorded then). A plan stored before
+ * versions were read says nothing of them: its versions are undetermined too.
  */
 export function undeterminedOf(bucket: DiscoveredBucket): UndeterminedCheck[] {
-  return (
+  const checks =
     bucket.undetermined ??
-    undeterminedChecks(bucket.anonymousProbes, null, bucket.lifecycle, bucket.versioning)
-  );
+    undeterminedChecks(bucket.anonymousProbes, null, bucket.lifecycle, bucket.versioning);
+  if (bucket.versioning !== undefined) return checks;
+  return [
+    ...checks,
+    { rule: 'noncurrent-versions', reason: 'the scan was planned before versions were read' },
+  ];
 }
 
 /**
@@ -219,7 +224,7 @@ async function discoverBucket(
 }
 
 /** Noncurrent versions kept per bucket as evidence: the oldest. */
-export const VERSION_EVIDENCE = 10;
+const VERSION_EVIDENCE = 10;
 
 /** Puts `version` among the oldest `VERSION_EVIDENCE` of `oldest` (kept oldest first), if it is. */
 function keepOldest(oldest: NoncurrentVersion[], version: NoncurrentVersion): void {

@@ -60,6 +60,29 @@ function urlDecode(value: string): string {
   return decodeURIComponent(value.replace(/\+/g, ' '));
 }
 
+/** `xml` parsed, or a {@link ListingXmlError} naming `what` when it is not well-formed. */
+function parseXml(xml: string, what: string): Node {
+  try {
+    return parser.parse(xml) as Node;
+  } catch (error) {
+    throw new ListingXmlError(`the ${what} is not well-formed XML: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The `root` element of a listing body, refused when absent or when the body ends before its
+ * closing tag: fast-xml-parser accepts a body cut off between elements, and a page cut short would
+ * look like the last one, so the keys after it would be taken for deleted.
+ */
+function listingRoot(xml: string, root: string, what: string): Node {
+  const result = parseXml(xml, what)[root] as Node | undefined;
+  if (result === undefined || typeof result !== 'object')
+    throw new ListingXmlError(`the ${what} has no ${root} element`);
+  if (!xml.trimEnd().endsWith(`</${root}>`))
+    throw new ListingXmlError(`the ${what} ends before its closing ${root} tag (cut off)`);
+  return result;
+}
+
 /**
  * Parses a ListObjectsV2 response. Keys and prefixes are URL-decoded only when the response says it
  * encoded them (`<EncodingType>url</EncodingType>`): servers that ignore the request's
@@ -67,19 +90,7 @@ function urlDecode(value: string): string {
  * into a space.
  */
 export function parseListObjectsV2(xml: string): ListObjectsV2Page {
-  let parsed: Node;
-  try {
-    parsed = parser.parse(xml) as Node;
-  } catch (error) {
-    throw new ListingXmlError(`the listing is not well-formed XML: ${(error as Error).message}`);
-  }
-  const result = parsed.ListBucketResult as Node | undefined;
-  if (result === undefined || typeof result !== 'object')
-    throw new ListingXmlError('the listing has no ListBucketResult element');
-  // fast-xml-parser accepts a body cut off between elements: a page cut short would look like the
-  // last one, and the keys after it would be taken for deleted.
-  if (!xml.trimEnd().endsWith('</ListBucketResult>'))
-    throw new ListingXmlError('the listing ends before its closing ListBucketResult tag (cut off)');
+  const result = listingRoot(xml, 'ListBucketResult', 'listing');
   const decode = text(result, 'EncodingType').trim().toLowerCase() === 'url' ? urlDecode : (v: string) => v;
   const entries = ((result.Contents as Node[] | undefined) ?? []).map((content) => ({
     key: decode(text(content, 'Key')),
@@ -120,17 +131,7 @@ export interface ListObjectVersionsPage {
  * key marker refused.
  */
 export function parseListObjectVersions(xml: string): ListObjectVersionsPage {
-  let parsed: Node;
-  try {
-    parsed = parser.parse(xml) as Node;
-  } catch (error) {
-    throw new ListingXmlError(`the version listing is not well-formed XML: ${(error as Error).message}`);
-  }
-  const result = parsed.ListVersionsResult as Node | undefined;
-  if (result === undefined || typeof result !== 'object')
-    throw new ListingXmlError('the version listing has no ListVersionsResult element');
-  if (!xml.trimEnd().endsWith('</ListVersionsResult>'))
-    throw new ListingXmlError('the version listing ends before its closing ListVersionsResult tag (cut off)');
+  const result = listingRoot(xml, 'ListVersionsResult', 'version listing');
   const decode = text(result, 'EncodingType').trim().toLowerCase() === 'url' ? urlDecode : (v: string) => v;
   const common = (node: Node) => ({
     key: decode(text(node, 'Key')),
@@ -166,12 +167,7 @@ export function parseListObjectVersions(xml: string): ListObjectVersionsPage {
  * not implement versioning, so it keeps no versions.
  */
 export function parseVersioningStatus(xml: string): 'enabled' | 'suspended' | 'never' | 'unsupported' | null {
-  let parsed: Node;
-  try {
-    parsed = parser.parse(xml) as Node;
-  } catch (error) {
-    throw new ListingXmlError(`the versioning answer is not well-formed XML: ${(error as Error).message}`);
-  }
+  const parsed = parseXml(xml, 'versioning answer');
   if ('ListBucketResult' in parsed && !('VersioningConfiguration' in parsed)) return 'unsupported';
   if (!('VersioningConfiguration' in parsed))
     throw new ListingXmlError('the versioning answer has no VersioningConfiguration element');

@@ -240,14 +240,21 @@ export class SourceStorage {
     ];
     if (opts.continuationToken) query.push(`continuation-token=${uriEscape(opts.continuationToken)}`);
     if (opts.startAfter) query.push(`start-after=${uriEscape(opts.startAfter)}`);
+    return this.getBucketXml(bucket, query, parseListObjectsV2);
+  }
+
+  /**
+   * One GET of `bucket` with `query` (sorted, as signing wants it), signed by minio, its body read
+   * whole and parsed by `parse` (list-objects-xml.ts); retried as every request is.
+   */
+  private getBucketXml<T>(bucket: string, query: string[], parse: (body: string) => T): Promise<T> {
     return this.withRetry(async () => {
       const response = await this.client.makeRequestAsync({
         method: 'GET',
         bucketName: bucket,
-        query: query.sort().join('&'),
+        query: [...query].sort().join('&'),
       });
-      const body = Buffer.concat((await response.toArray()) as Buffer[]).toString('utf8');
-      return parseListObjectsV2(body);
+      return parse(Buffer.concat((await response.toArray()) as Buffer[]).toString('utf8'));
     });
   }
 
@@ -295,19 +302,12 @@ export class SourceStorage {
   /**
    * Whether the bucket keeps versions (GetBucketVersioning; our request, as minio's refuses the
    * legacy bucket names its listings accept): `unsupported` when the server does not implement
-   * versioning (NotImplemented, or s3rver's listing in answer), so it cannot hold any. Throws when the status cannot be read, or is one
-   * this code does not know.
+   * versioning (NotImplemented, or s3rver's listing in answer), so it cannot hold any. Throws when
+   * the status cannot be read, or is one this code does not know.
    */
   async versioning(bucket: string): Promise<VersioningState> {
     try {
-      const status = await this.withRetry(async () => {
-        const response = await this.client.makeRequestAsync({
-          method: 'GET',
-          bucketName: bucket,
-          query: 'versioning',
-        });
-        return parseVersioningStatus(Buffer.concat((await response.toArray()) as Buffer[]).toString('utf8'));
-      });
+      const status = await this.getBucketXml(bucket, ['versioning'], parseVersioningStatus);
       if (status === null)
         throw new ListingXmlError('the versioning answer has a Status this auditor does not know');
       return status;
@@ -330,15 +330,7 @@ export class SourceStorage {
     if (markers.keyMarker !== null) query.push(`key-marker=${uriEscape(markers.keyMarker)}`);
     if (markers.versionIdMarker !== null)
       query.push(`version-id-marker=${uriEscape(markers.versionIdMarker)}`);
-    return this.withRetry(async () => {
-      const response = await this.client.makeRequestAsync({
-        method: 'GET',
-        bucketName: bucket,
-        query: query.sort().join('&'),
-      });
-      const body = Buffer.concat((await response.toArray()) as Buffer[]).toString('utf8');
-      return parseListObjectVersions(body);
-    });
+    return this.getBucketXml(bucket, query, parseListObjectVersions);
   }
 
   /** Creates a bucket when missing (fixtures and demo only). */

@@ -104,6 +104,7 @@ describe('distributed scans', function () {
             ],
             anonymousProbes: [],
             lifecycle: { supported: true, expirationDays: [1] },
+            versioning: { state: 'unsupported' },
             undetermined: [],
           },
         ],

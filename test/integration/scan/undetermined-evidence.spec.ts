@@ -170,6 +170,9 @@ describe('a vendor scan whose bucket evidence could not be gathered', function (
     expect(scan.errors.join('\n')).to.include(
       'bucket ars-public-export: public access could not be determined',
     );
+    expect(scan.errors.join('\n')).to.include(
+      'bucket ars-violations: its noncurrent versions could not be checked: the scan was planned before versions were read',
+    );
     expect(await openBucketFindings()).to.deep.equal(
       [...firstFindings, 'ars-public-export|noncurrent-versions'].sort(),
     );
